@@ -1,0 +1,125 @@
+// Package report turns rows of results into output: the shared view model
+// (columns with JSON names and kinds) and the machine formats (JSON, JSON
+// Lines, CSV, TSV). The terminal table lives in report/table. Every string
+// that came from evidence is treated as hostile: JSON is always valid UTF-8,
+// TSV and tables escape control characters, CSV cells are made inert for
+// spreadsheets.
+package report
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spotctl/spotctl/decode/flow"
+)
+
+// Kind says how a column's values are typed and rendered.
+type Kind uint8
+
+const (
+	String  Kind = iota // untrusted text
+	Int                 // signed integer
+	Uint                // unsigned integer
+	Float               // float64, shortest round-trip form
+	Bool                // true/false
+	Time                // Unix nanoseconds, rendered RFC 3339 UTC with 9 fraction digits
+	IP                  // flow.Addr
+	Answers             // []flow.Answer: a JSON array of {type, data}
+)
+
+// Column is one output field. Name is the stable snake_case JSON name.
+// Display, when set, renders the value for the terminal table only (for
+// example a protocol number as "TCP"): the terminal changes the shape of the
+// output, never its truth, and machine formats always carry the raw value.
+type Column struct {
+	Name    string
+	Kind    Kind
+	Display func(Value) string
+}
+
+// Value is one cell. Only the field that matches the column's Kind is read.
+type Value struct {
+	S string
+	I int64
+	U uint64
+	F float64
+	B bool
+	A []flow.Answer
+	P flow.Addr
+}
+
+// Format is an output format name as given to --format.
+type Format string
+
+const (
+	FormatTable Format = "table"
+	FormatJSON  Format = "json"
+	FormatJSONL Format = "jsonl"
+	FormatCSV   Format = "csv"
+	FormatTSV   Format = "tsv"
+)
+
+// Formats lists the formats every command accepts, in help order.
+var Formats = []Format{FormatTable, FormatJSON, FormatJSONL, FormatCSV, FormatTSV}
+
+// ParseFormat validates a --format value.
+func ParseFormat(s string) (Format, error) {
+	f := Format(strings.ToLower(s))
+	if slices.Contains(Formats, f) {
+		return f, nil
+	}
+	names := make([]string, len(Formats))
+	for i, f := range Formats {
+		names[i] = string(f)
+	}
+	return "", fmt.Errorf("unknown format %q (valid: %s)", s, strings.Join(names, ", "))
+}
+
+// RowWriter receives rows one at a time. Machine formats stream; the table
+// buffers until Flush.
+type RowWriter interface {
+	WriteRow(row []Value) error
+	Flush() error
+}
+
+// Select returns the columns named in fields, in that order. An unknown
+// name is an error that lists the valid ones. Empty fields selects all.
+func Select(cols []Column, fields []string) ([]int, error) {
+	if len(fields) == 0 {
+		idx := make([]int, len(cols))
+		for i := range cols {
+			idx[i] = i
+		}
+		return idx, nil
+	}
+	idx := make([]int, 0, len(fields))
+	for _, f := range fields {
+		f = strings.TrimSpace(f)
+		i := slices.IndexFunc(cols, func(c Column) bool { return c.Name == f })
+		if i < 0 {
+			names := make([]string, len(cols))
+			for j, c := range cols {
+				names[j] = c.Name
+			}
+			return nil, fmt.Errorf("unknown field %q (valid: %s)", f, strings.Join(names, ", "))
+		}
+		idx = append(idx, i)
+	}
+	return idx, nil
+}
+
+// TimeLayout is the machine time format: RFC 3339, UTC, always nine
+// fraction digits so that columns line up and sort as text.
+const TimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// FormatTime renders Unix nanoseconds in TimeLayout.
+func FormatTime(ns int64) string {
+	return time.Unix(0, ns).UTC().Format(TimeLayout)
+}
+
+// AppendTime appends Unix nanoseconds in TimeLayout.
+func AppendTime(dst []byte, ns int64) []byte {
+	return time.Unix(0, ns).UTC().AppendFormat(dst, TimeLayout)
+}

@@ -1,0 +1,131 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/spotctl/spotctl/decode/flow"
+)
+
+func TestAppendJSONStringHostile(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain", `"plain"`},
+		{"q\"b\\s", `"q\"b\\s"`},
+		{"\x1b[31m", `"\u001b[31m"`},
+		{"a\xffb", `"a\\xffb"`},
+		{"<html>&", `"<html>&"`},
+		{"ümlaut", `"ümlaut"`},
+		{"\u2028", `"\u2028"`},
+	}
+	for _, tt := range tests {
+		got := string(AppendJSONString(nil, tt.in))
+		if got != tt.want {
+			t.Errorf("AppendJSONString(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+		if !utf8.ValidString(got) || !json.Valid([]byte(got)) {
+			t.Errorf("AppendJSONString(%q) = %s is not valid UTF-8 JSON", tt.in, got)
+		}
+	}
+}
+
+func FuzzAppendJSONString(f *testing.F) {
+	f.Add("x\x00\xff\u202e")
+	f.Fuzz(func(t *testing.T, s string) {
+		b := AppendJSONString(nil, s)
+		if !json.Valid(b) || !utf8.Valid(b) {
+			t.Fatalf("invalid JSON for %q: %s", s, b)
+		}
+		if utf8.ValidString(s) {
+			var back string
+			if err := json.Unmarshal(b, &back); err != nil || back != s {
+				t.Fatalf("round trip of valid UTF-8 %q gave %q (%v)", s, back, err)
+			}
+		}
+	})
+}
+
+func sampleFlow() *flow.Record {
+	return &flow.Record{
+		First: 1700000000123456789, Last: 1700000001000000000,
+		Src: flow.AddrFrom4([4]byte{10, 0, 0, 1}), Dst: flow.AddrFromSlice([]byte{0x20, 1, 0xd, 0xb8, 15: 1}),
+		SrcPort: 51000, DstPort: 443, Proto: 6, Packets: 10, Bytes: 5000, TCPFlags: 0x1b, VLAN: 7,
+	}
+}
+
+func TestFormatsOfOneFlow(t *testing.T) {
+	row := make([]Value, len(FlowColumns))
+	FlowRow(sampleFlow(), row)
+	var jl, csvb, tsvb bytes.Buffer
+	for _, w := range []RowWriter{NewJSONL(&jl, FlowColumns), NewCSV(&csvb, FlowColumns, Options{}), NewTSV(&tsvb, FlowColumns, Options{})} {
+		if err := w.WriteRow(row); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantJ := `{"first":"2023-11-14T22:13:20.123456789Z","last":"2023-11-14T22:13:21.000000000Z","src_ip":"10.0.0.1","src_port":51000,"dst_ip":"2001:db8::1","dst_port":443,"proto":6,"packets":10,"bytes":5000,"tcp_flags":27,"tos":0,"vlan":7}` + "\n"
+	if jl.String() != wantJ {
+		t.Errorf("jsonl:\n%s\nwant\n%s", jl.String(), wantJ)
+	}
+	wantC := "first,last,src_ip,src_port,dst_ip,dst_port,proto,packets,bytes,tcp_flags,tos,vlan\n2023-11-14T22:13:20.123456789Z,2023-11-14T22:13:21.000000000Z,10.0.0.1,51000,2001:db8::1,443,6,10,5000,27,0,7\n"
+	if csvb.String() != wantC {
+		t.Errorf("csv:\n%s\nwant\n%s", csvb.String(), wantC)
+	}
+	if want := strings.ReplaceAll(wantC, ",", "\t"); tsvb.String() != want {
+		t.Errorf("tsv:\n%s\nwant\n%s", tsvb.String(), want)
+	}
+}
+
+func TestCSVDefusesFormulas(t *testing.T) {
+	cols := []Column{{Name: "qname", Kind: String}}
+	var b bytes.Buffer
+	w := NewCSV(&b, cols, Options{NoHeader: true})
+	w.WriteRow([]Value{{S: "=HYPERLINK(\"http://x\")"}})
+	w.WriteRow([]Value{{S: "a\xffb"}})
+	w.Flush()
+	want := "\"'=HYPERLINK(\"\"http://x\"\")\"\na\\xffb\n"
+	if b.String() != want {
+		t.Errorf("csv = %q, want %q", b.String(), want)
+	}
+}
+
+func TestSelect(t *testing.T) {
+	idx, err := Select(FlowColumns, []string{"bytes", "src_ip"})
+	if err != nil || len(idx) != 2 || FlowColumns[idx[0]].Name != "bytes" || FlowColumns[idx[1]].Name != "src_ip" {
+		t.Fatalf("Select = %v, %v", idx, err)
+	}
+	_, err = Select(FlowColumns, []string{"nope"})
+	if err == nil || !strings.Contains(err.Error(), "valid: first, last, src_ip") {
+		t.Fatalf("unknown field error = %v", err)
+	}
+}
+
+func TestJSONArrayEmpty(t *testing.T) {
+	var b bytes.Buffer
+	w := NewJSON(&b, FlowColumns)
+	w.Flush()
+	if b.String() != "[]\n" {
+		t.Errorf("empty json = %q", b.String())
+	}
+}
+
+func TestAnswersJSON(t *testing.T) {
+	b := AppendJSONValue(nil, Answers, Value{A: []flow.Answer{{Type: 1, Data: "192.0.2.1"}, {Type: 5, Data: "x.example"}, {Type: 99}}})
+	want := `[{"type":"A","data":"192.0.2.1"},{"type":"CNAME","data":"x.example"},{"type":"SPF","data":""}]`
+	if string(b) != want {
+		t.Errorf("answers = %s", b)
+	}
+	if got := AnswersText([]flow.Answer{{Type: 1, Data: "192.0.2.1"}, {Type: 65534}}); got != "A 192.0.2.1; TYPE65534" {
+		t.Errorf("AnswersText = %q", got)
+	}
+}
+
+func TestTCPFlagsText(t *testing.T) {
+	if got := TCPFlagsText(0x1b); got != "...AP.SF" {
+		t.Errorf("TCPFlagsText(0x1b) = %q", got)
+	}
+}
