@@ -214,7 +214,7 @@ func TestEntropy(t *testing.T) {
 		{"abcdefg", 2.807354922057604, true},
 		{"iot", 1.5849625007211559, false},
 		{"abcdefgh", 3, true},
-		{"\u00e9\u00e9", 0, true},     // one non-ASCII character twice
+		{"\u00e9\u00e9", 0, true},            // one non-ASCII character twice
 		{"a\U0001F600", math.Log2(3), false}, // a surrogate pair is two Java chars
 	}
 	for _, tc := range cases {
@@ -277,11 +277,11 @@ func TestDNSWordGolden(t *testing.T) {
 		t.Errorf("DNS word = %q, want %q", got, want)
 	}
 	more := []struct {
-		frameLen    uint64
-		hour        int
-		name        string
-		qtype, rc   int32
-		user, word  string
+		frameLen   uint64
+		hour       int
+		name       string
+		qtype, rc  int32
+		user, word string
 	}{
 		{0, 0, "a.b.c.d.e.f.g.h.google.com", 28, 3, "", "1_0_0_3_9_3_28_3"},
 		{1, 23, "x", -1, -1, "", "0_0_23_0_0_0_-1_-1"},
