@@ -342,10 +342,10 @@ func TestPcapngCrafted(t *testing.T) {
 	{
 		g := newNG(le).idb(1, 0)
 		g.block(4, []byte{1, 0, 4, 0, 10, 0, 0, 1, 'h', 0, 0, 0, 0, 0, 0, 0}) // NRB
-		g.block(5, make([]byte, 12))                                         // ISB
-		g.block(0xA, make([]byte, 40))                                       // DSB
-		g.block(0xBAD, make([]byte, 8))                                      // custom
-		g.block(0x80000001, nil)                                             // local use
+		g.block(5, make([]byte, 12))                                          // ISB
+		g.block(0xA, make([]byte, 40))                                        // DSB
+		g.block(0xBAD, make([]byte, 8))                                       // custom
+		g.block(0x80000001, nil)                                              // local use
 		off := int64(len(g.b))
 		add("other blocks are skipped", g.epb(0, us, d1),
 			result{LinkTypes: []uint16{1}, CleanEOF: true, Packets: []got{{nsWant, 1, d1, 61, off}}})
