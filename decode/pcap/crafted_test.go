@@ -41,6 +41,7 @@ type result struct {
 	LinkTypes []uint16
 	Packets   []got
 	Errors    []errAt // every error, the final fatal one included
+	Raw       []error // the same errors as returned
 	CleanEOF  bool
 }
 
@@ -76,6 +77,7 @@ func readAll(tb testing.TB, content []byte) (result, error) {
 			}
 			fatal := errors.Is(err, ErrFatal)
 			res.Errors = append(res.Errors, errAt{de.Offset, de.Err.Error(), fatal})
+			res.Raw = append(res.Raw, err)
 			if fatal {
 				if _, again := r.Next(); again != err {
 					tb.Errorf("after fatal %v, Next returned %v", err, again)
