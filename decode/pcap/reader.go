@@ -26,7 +26,7 @@ const (
 	maxInterfaces = 1 << 16
 	// initialBuf is the read buffer's starting size; it grows only for
 	// records that do not fit.
-	initialBuf = 256 << 10
+	initialBuf = 64 << 10
 	// maxEmptyReads is how many (0, nil) reads in a row we tolerate from the
 	// source before giving up with io.ErrNoProgress.
 	maxEmptyReads = 100
