@@ -1,0 +1,455 @@
+package lda
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+)
+
+// DefaultSeed is the seed used when none is chosen: 0xdeadbeef, the seed of
+// Spot's own LDA wrapper tests. Spot passed no seed in production, so Spark
+// drew a random one per run; spotctl always has one, and prints it.
+const DefaultSeed uint64 = 0xdeadbeef
+
+// DefaultBlockSize is the number of non-zero cells per document block. It is
+// a constant of the algorithm, not of the machine: the blocks fix the
+// summation order, so results do not depend on how many goroutines run.
+const DefaultBlockSize = 1 << 16
+
+// Options are the LDA parameters. The zero value of a field means its Spot
+// default (DefaultOptions).
+type Options struct {
+	Topics     int     // K; Spot: 20
+	Iterations int     // EM iterations; Spot: 20. Negative means 0 (initialisation only).
+	Alpha      float64 // symmetric document concentration, must be > 1; Spot: 1.02
+	Eta        float64 // symmetric topic concentration (β), must be > 1; Spot: 1.001
+	Seed       uint64  // initialisation seed; 0 means DefaultSeed
+	Workers    int     // goroutines; ≤ 0 means runtime.GOMAXPROCS(0). Never changes results.
+	BlockSize  int     // non-zero cells per document block; ≤ 0 means DefaultBlockSize. Changes the summation order (last bits) of results.
+}
+
+// DefaultOptions returns Spot's settings: K = 20, 20 iterations, α = 1.02,
+// η = 1.001, and DefaultSeed.
+func DefaultOptions() Options {
+	return Options{Topics: 20, Iterations: 20, Alpha: 1.02, Eta: 1.001, Seed: DefaultSeed}
+}
+
+// withDefaults fills zero fields with DefaultOptions' values.
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	if o.Topics == 0 {
+		o.Topics = d.Topics
+	}
+	if o.Iterations == 0 {
+		o.Iterations = d.Iterations
+	}
+	if o.Iterations < 0 {
+		o.Iterations = 0
+	}
+	if o.Alpha == 0 {
+		o.Alpha = d.Alpha
+	}
+	if o.Eta == 0 {
+		o.Eta = d.Eta
+	}
+	if o.Seed == 0 {
+		o.Seed = d.Seed
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.BlockSize <= 0 {
+		o.BlockSize = DefaultBlockSize
+	}
+	return o
+}
+
+// ErrOptions marks invalid LDA parameters.
+var ErrOptions = errors.New("invalid LDA options")
+
+// Model is a fitted LDA model. Rows are contiguous: the K values of document
+// d are Theta[d*K:(d+1)*K], those of word w are Phi[w*K:(w+1)*K].
+type Model struct {
+	K, NumDocs, NumWords int
+
+	// Theta[d*K+k] = N_dk / Σ_k N_dk: the topic mixture of document d,
+	// normalised counts without α smoothing, as Spark's topicDistributions.
+	Theta []float64
+	// Phi[w*K+k] = N_wk / Σ_w N_wk: P(word | topic), Spot's column-normalised
+	// topicsMatrix without η smoothing.
+	Phi []float64
+
+	DocTopic   []float64 // N_dk, the final expected counts (D×K)
+	WordTopic  []float64 // N_wk (W×K)
+	TopicTotal []float64 // N_k = Σ_w N_wk (K)
+}
+
+// Score is Spot's score of word w in document d: Σ_k θ_d[k]·φ_k(w), the
+// model's P(w | d), summed from k = 0 upwards as Scala's sum did.
+func (m *Model) Score(d, w int) float64 {
+	return Dot(m.Theta[d*m.K:(d+1)*m.K], m.Phi[w*m.K:(w+1)*m.K])
+}
+
+// Dot is Σ a[k]·b[k] summed left to right from 0.0 (Spot's score function).
+func Dot(a, b []float64) float64 {
+	b = b[:len(a)]
+	s := 0.0
+	for k, x := range a {
+		s += x * b[k]
+	}
+	return s
+}
+
+// RoundThetaFloat32 rounds every θ value through float32, reproducing Spot's
+// --precision 32 (topic mixtures stored as Float, widened for the score).
+func (m *Model) RoundThetaFloat32() {
+	for i, x := range m.Theta {
+		m.Theta[i] = float64(float32(x))
+	}
+}
+
+// Perplexity is exp(−Σ n·log P(w|d) / Σ n) over the corpus cells, with
+// P(w|d) = Score(d, w). Lower is better; +Inf if some cell has probability 0.
+func (m *Model) Perplexity(c *Corpus) float64 {
+	ll, tok := 0.0, 0.0
+	for d := 0; d < c.NumDocs(); d++ {
+		for i := c.DocStart[d]; i < c.DocStart[d+1]; i++ {
+			ll += c.Count[i] * math.Log(m.Score(d, int(c.Word[i])))
+			tok += c.Count[i]
+		}
+	}
+	if tok == 0 {
+		return math.NaN()
+	}
+	return math.Exp(-ll / tok)
+}
+
+// Fit runs the EM optimizer on c. It checks ctx between iterations.
+//
+// Initialisation: every non-zero cell i (in corpus order) draws K uniforms
+// from a counter-based generator keyed by (Seed, i), normalises them to γ,
+// and adds count·γ to N_d· and N_w·. Each iteration then, for every cell
+// (d, w, n) at once, from the previous iteration's counts:
+//
+//	γ_k ∝ (N_wk + η − 1)·(N_dk + α − 1) / (N_k + W·(η − 1))
+//	new N_dk = Σ_w n·γ_k,  new N_wk = Σ_d n·γ_k,  N_k = Σ_w N_wk
+//
+// Cost per iteration is O(non-zeros × K).
+func Fit(ctx context.Context, c *Corpus, opt Options) (*Model, error) {
+	o := opt.withDefaults()
+	if o.Topics < 1 || o.Topics > 1<<16 {
+		return nil, fmt.Errorf("%w: %d topics", ErrOptions, o.Topics)
+	}
+	if !(o.Alpha > 1) || math.IsInf(o.Alpha, 0) || !(o.Eta > 1) || math.IsInf(o.Eta, 0) {
+		// Spark's EM optimizer has the same constraint: with α or η ≤ 1 the
+		// MAP update can produce negative weights.
+		return nil, fmt.Errorf("%w: EM needs alpha > 1 and eta > 1 (got %v, %v)", ErrOptions, o.Alpha, o.Eta)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	e := newEngine(c, o)
+	e.step(true)
+	for it := 0; it < o.Iterations; it++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		e.step(false)
+	}
+	return e.model(), nil
+}
+
+// engine holds the EM state. Documents are cut into blocks of about
+// BlockSize cells; each block owns its documents' N_d· rows and a private
+// partial N_w· for the words it touches. Partials are added into N_w· block
+// by block in block order, so every sum has one fixed order.
+type engine struct {
+	c       *Corpus
+	k       int
+	o       Options
+	blocks  []block
+	local   []int32   // per cell: row of its word in its block's partial
+	partial []float64 // all blocks' partial N_w· rows
+	ndk     []float64 // N_dk of the previous iteration
+	ndkNew  []float64
+	nwk     []float64 // N_wk of the previous iteration
+	nwkNew  []float64
+	nk      []float64 // N_k of the previous iteration
+	inv     []float64 // 1 / (N_k + W(η−1))
+	wf      []float64 // word factor (N_wk + η − 1)·inv[k] of the previous iteration
+}
+
+type block struct {
+	doc0, doc1 int     // documents [doc0, doc1)
+	words      []int32 // sorted distinct words of the block's cells
+	off        int     // first partial row of the block
+}
+
+// wordChunk is the number of vocabulary rows one reduction task handles.
+const wordChunk = 2048
+
+func newEngine(c *Corpus, o Options) *engine {
+	k := o.Topics
+	D, W := c.NumDocs(), c.NumWords
+	e := &engine{c: c, k: k, o: o,
+		ndk: make([]float64, D*k), ndkNew: make([]float64, D*k),
+		nwk: make([]float64, W*k), nwkNew: make([]float64, W*k), wf: make([]float64, W*k),
+		nk: make([]float64, k), inv: make([]float64, k),
+		local: make([]int32, c.NNZ()),
+	}
+	for d := 0; d < D; {
+		b := block{doc0: d}
+		start := c.DocStart[d]
+		for d < D && (d == b.doc0 || c.DocStart[d+1]-start <= o.BlockSize) {
+			d++
+		}
+		b.doc1 = d
+		e.blocks = append(e.blocks, b)
+	}
+	// Distinct words per block and each cell's row; independent per block.
+	parallel(len(e.blocks), o.Workers, func() func(int) {
+		mark := make([]int32, W)
+		for i := range mark {
+			mark[i] = -1
+		}
+		return func(bi int) {
+			b := &e.blocks[bi]
+			lo, hi := c.DocStart[b.doc0], c.DocStart[b.doc1]
+			var words []int32
+			for _, w := range c.Word[lo:hi] {
+				if mark[w] < 0 {
+					mark[w] = 0
+					words = append(words, w)
+				}
+			}
+			slices.Sort(words)
+			for j, w := range words {
+				mark[w] = int32(j)
+			}
+			for i := lo; i < hi; i++ {
+				e.local[i] = mark[c.Word[i]]
+			}
+			for _, w := range words {
+				mark[w] = -1
+			}
+			b.words = words
+		}
+	})
+	rows := 0
+	for i := range e.blocks {
+		e.blocks[i].off = rows
+		rows += len(e.blocks[i].words)
+	}
+	e.partial = make([]float64, rows*k)
+	return e
+}
+
+// step runs one synchronous update (or the random initialisation) and
+// leaves the new counts in ndk, nwk and nk.
+func (e *engine) step(init bool) {
+	c, k := e.c, e.k
+	a1 := e.o.Alpha - 1
+	if !init {
+		// The word factor (N_wk + η − 1)/(N_k + W(η − 1)) depends only on the
+		// previous iteration: compute it once per word instead of per cell.
+		wEta := float64(c.NumWords) * (e.o.Eta - 1)
+		for t := 0; t < k; t++ {
+			e.inv[t] = 1 / (e.nk[t] + wEta)
+		}
+		e1, inv := e.o.Eta-1, e.inv
+		parallel((c.NumWords+wordChunk-1)/wordChunk, e.o.Workers, func() func(int) {
+			return func(ci int) {
+				lo, hi := ci*wordChunk*k, min((ci+1)*wordChunk, c.NumWords)*k
+				src, dst := e.nwk[lo:hi], e.wf[lo:hi]
+				for i, v := range src {
+					dst[i] = (v + e1) * inv[i%k]
+				}
+			}
+		})
+	}
+	parallel(len(e.blocks), e.o.Workers, func() func(int) {
+		g := make([]float64, k)
+		da := make([]float64, k)
+		return func(bi int) {
+			b := &e.blocks[bi]
+			part := e.partial[b.off*k : (b.off+len(b.words))*k]
+			clear(part)
+			for d := b.doc0; d < b.doc1; d++ {
+				acc := e.ndkNew[d*k : (d+1)*k]
+				clear(acc)
+				if !init {
+					for t, v := range e.ndk[d*k : (d+1)*k] {
+						da[t] = v + a1
+					}
+				}
+				for i := c.DocStart[d]; i < c.DocStart[d+1]; i++ {
+					var sum float64
+					if init {
+						sum = initGamma(e.o.Seed, i, g)
+					} else {
+						sum = gammaRow(g, e.wf[int(c.Word[i])*k:][:k], da)
+					}
+					scaleInto(acc, part[int(e.local[i])*k:][:k], g, c.Count[i]/sum)
+				}
+			}
+		}
+	})
+	// N_w· = Σ over blocks, in block order, of the partials.
+	chunks := (c.NumWords + wordChunk - 1) / wordChunk
+	parallel(chunks, e.o.Workers, func() func(int) {
+		return func(ci int) {
+			lo, hi := int32(ci*wordChunk), int32(min((ci+1)*wordChunk, c.NumWords))
+			clear(e.nwkNew[int(lo)*k : int(hi)*k])
+			for bi := range e.blocks {
+				b := &e.blocks[bi]
+				j := sort.Search(len(b.words), func(j int) bool { return b.words[j] >= lo })
+				for ; j < len(b.words) && b.words[j] < hi; j++ {
+					src := e.partial[(b.off+j)*k:][:k]
+					dst := e.nwkNew[int(b.words[j])*k:][:k]
+					for t, v := range src {
+						dst[t] += v
+					}
+				}
+			}
+		}
+	})
+	clear(e.nk)
+	for w := 0; w < c.NumWords; w++ {
+		row := e.nwkNew[w*k:][:k]
+		for t, v := range row {
+			e.nk[t] += v
+		}
+	}
+	e.ndk, e.ndkNew = e.ndkNew, e.ndk
+	e.nwk, e.nwkNew = e.nwkNew, e.nwk
+}
+
+// gammaRow sets g[t] = wf[t]·da[t] and returns Σ g. Four partial sums break
+// the add latency chain; their order is fixed, so results stay deterministic.
+func gammaRow(g, wf, da []float64) float64 {
+	n := len(g)
+	wf, da = wf[:n], da[:n]
+	var s0, s1, s2, s3 float64
+	t := 0
+	for ; t+4 <= n; t += 4 {
+		v0, v1, v2, v3 := wf[t]*da[t], wf[t+1]*da[t+1], wf[t+2]*da[t+2], wf[t+3]*da[t+3]
+		g[t], g[t+1], g[t+2], g[t+3] = v0, v1, v2, v3
+		s0 += v0
+		s1 += v1
+		s2 += v2
+		s3 += v3
+	}
+	for ; t < n; t++ {
+		v := wf[t] * da[t]
+		g[t] = v
+		s0 += v
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// scaleInto adds g·scale to both acc and row.
+func scaleInto(acc, row, g []float64, scale float64) {
+	n := len(g)
+	acc, row = acc[:n], row[:n]
+	for t, v := range g {
+		v *= scale
+		acc[t] += v
+		row[t] += v
+	}
+}
+
+func (e *engine) model() *Model {
+	c, k := e.c, e.k
+	D, W := c.NumDocs(), c.NumWords
+	m := &Model{K: k, NumDocs: D, NumWords: W,
+		Theta: make([]float64, D*k), Phi: make([]float64, W*k),
+		DocTopic: e.ndk, WordTopic: e.nwk, TopicTotal: e.nk}
+	for d := 0; d < D; d++ {
+		row := e.ndk[d*k : (d+1)*k]
+		s := 0.0
+		for _, v := range row {
+			s += v
+		}
+		if s > 0 {
+			for t, v := range row {
+				m.Theta[d*k+t] = v / s
+			}
+		}
+	}
+	for w := 0; w < W; w++ {
+		for t := 0; t < k; t++ {
+			if e.nk[t] > 0 {
+				m.Phi[w*k+t] = e.nwk[w*k+t] / e.nk[t]
+			}
+		}
+	}
+	return m
+}
+
+// initGamma fills g with K uniforms in [0, 1) for cell i and returns their
+// sum. The generator is SplitMix64 keyed by (seed, i), so a cell's draw does
+// not depend on which goroutine or block handles it.
+func initGamma(seed uint64, i int, g []float64) float64 {
+	const golden = 0x9e3779b97f4a7c15
+	s := mix64(seed ^ mix64(uint64(i)+golden))
+	sum := 0.0
+	for t := range g {
+		s += golden
+		u := float64(mix64(s)>>11) * 0x1p-53
+		g[t] = u
+		sum += u
+	}
+	if sum == 0 { // all K draws exactly 0: practically impossible, but stay finite
+		for t := range g {
+			g[t] = 1
+		}
+		sum = float64(len(g))
+	}
+	return sum
+}
+
+func mix64(z uint64) uint64 {
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// parallel runs task(i) for i in [0, n) on up to workers goroutines. Each
+// goroutine calls newWorker once to get its task function (with private
+// scratch space). Which goroutine runs which i never affects results.
+func parallel(n, workers int, newWorker func() func(int)) {
+	if n == 0 {
+		return
+	}
+	workers = min(workers, n)
+	if workers <= 1 {
+		task := newWorker()
+		for i := 0; i < n; i++ {
+			task(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			task := newWorker()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				task(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
