@@ -278,13 +278,13 @@ func TestFitErrors(t *testing.T) {
 		}
 	}
 	bad := []*Corpus{
-		{NumWords: 2, DocStart: []int{0, 2}, Word: []int32{1, 1}, Count: []float64{1, 1}},      // not ascending
-		{NumWords: 2, DocStart: []int{0, 1}, Word: []int32{2}, Count: []float64{1}},            // out of range
-		{NumWords: 2, DocStart: []int{0, 1}, Word: []int32{0}, Count: []float64{0}},            // zero count
-		{NumWords: 2, DocStart: []int{0, 1}, Word: []int32{0}, Count: []float64{math.NaN()}},   // NaN count
-		{NumWords: 2, DocStart: []int{0, 2}, Word: []int32{0}, Count: []float64{1}},            // DocStart past the end
-		{NumWords: 2, DocStart: []int{0, 1, 0, 1}, Word: []int32{0}, Count: []float64{1}},      // decreasing
-		{NumWords: 2, DocStart: nil, Word: []int32{0}, Count: []float64{1}},                    // cells without documents
+		{NumWords: 2, DocStart: []int{0, 2}, Word: []int32{1, 1}, Count: []float64{1, 1}},     // not ascending
+		{NumWords: 2, DocStart: []int{0, 1}, Word: []int32{2}, Count: []float64{1}},           // out of range
+		{NumWords: 2, DocStart: []int{0, 1}, Word: []int32{0}, Count: []float64{0}},           // zero count
+		{NumWords: 2, DocStart: []int{0, 1}, Word: []int32{0}, Count: []float64{math.NaN()}},  // NaN count
+		{NumWords: 2, DocStart: []int{0, 2}, Word: []int32{0}, Count: []float64{1}},           // DocStart past the end
+		{NumWords: 2, DocStart: []int{0, 1, 0, 1}, Word: []int32{0}, Count: []float64{1}},     // decreasing
+		{NumWords: 2, DocStart: nil, Word: []int32{0}, Count: []float64{1}},                   // cells without documents
 		{NumWords: 2, DocStart: []int{0, 1}, Word: []int32{0}, Count: []float64{math.Inf(1)}}, // infinite count
 	}
 	for i, c := range bad {
