@@ -1,0 +1,231 @@
+package flowstore
+
+import (
+	"errors"
+
+	"github.com/spotctl/spotctl/decode/flow"
+)
+
+// flowView holds the flows columns FlowAt reads; a column missing from
+// the file (an older segment) stays nil and reads as zero.
+type flowView struct {
+	first, last      []int64
+	src, dst         []flow.Addr
+	srcPort, dstPort []uint16
+	proto, flags     []uint8
+	tos              []uint8
+	vlan             []uint16
+	packets, bytes   []uint64
+	evidence         []uint32
+}
+
+type dnsView struct {
+	ts                     []int64
+	client, server         []flow.Addr
+	clientPort, serverPort []uint16
+	transport              []uint8
+	id                     []uint16
+	response, opcode       []uint8
+	rcode, flags           []uint8
+	qname                  Strings
+	hasQName               bool
+	qtype, qclass, ancount []uint16
+	answers                Strings
+	hasAnswers             bool
+	ttl, frameLen          []uint32
+	evidence               []uint32
+}
+
+// optional turns "column absent" into a nil result and keeps real errors.
+func optional[T any](v T, err error) (T, error) {
+	if errors.Is(err, ErrNoColumn) {
+		var zero T
+		return zero, nil
+	}
+	return v, err
+}
+
+func (t *Table) flowCols() (*flowView, error) {
+	t.mu.Lock()
+	v := t.flows
+	t.mu.Unlock()
+	if v != nil {
+		return v, nil
+	}
+	v = &flowView{}
+	var errs []error
+	add := func(err error) { errs = append(errs, err) }
+	var err error
+	v.first, err = optional(t.Int64(ColFirst))
+	add(err)
+	v.last, err = optional(t.Int64(ColLast))
+	add(err)
+	v.src, err = optional(t.Addr(ColSrcIP))
+	add(err)
+	v.dst, err = optional(t.Addr(ColDstIP))
+	add(err)
+	v.srcPort, err = optional(t.Uint16(ColSrcPort))
+	add(err)
+	v.dstPort, err = optional(t.Uint16(ColDstPort))
+	add(err)
+	v.proto, err = optional(t.Uint8(ColProto))
+	add(err)
+	v.flags, err = optional(t.Uint8(ColTCPFlags))
+	add(err)
+	v.tos, err = optional(t.Uint8(ColToS))
+	add(err)
+	v.vlan, err = optional(t.Uint16(ColVLAN))
+	add(err)
+	v.packets, err = optional(t.Uint64(ColPackets))
+	add(err)
+	v.bytes, err = optional(t.Uint64(ColBytes))
+	add(err)
+	v.evidence, err = optional(t.Uint32(ColEvidence))
+	add(err)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	t.flows = v
+	t.mu.Unlock()
+	return v, nil
+}
+
+func at[T any](s []T, i int) T {
+	if s == nil {
+		var zero T
+		return zero
+	}
+	return s[i]
+}
+
+// FlowAt fills r with row i of a flows table. Columns absent from the
+// file read as zero. It does not allocate.
+func (t *Table) FlowAt(i int, r *flow.Record) error {
+	if uint(i) >= uint(t.rows) {
+		return t.errorf("row %d out of range [0,%d)", i, t.rows)
+	}
+	v, err := t.flowCols()
+	if err != nil {
+		return err
+	}
+	*r = flow.Record{
+		First: at(v.first, i), Last: at(v.last, i),
+		Src: at(v.src, i), Dst: at(v.dst, i),
+		SrcPort: at(v.srcPort, i), DstPort: at(v.dstPort, i),
+		Proto: at(v.proto, i), TCPFlags: at(v.flags, i), ToS: at(v.tos, i),
+		VLAN:    at(v.vlan, i),
+		Packets: at(v.packets, i), Bytes: at(v.bytes, i),
+		Evidence: at(v.evidence, i),
+	}
+	return nil
+}
+
+func (t *Table) dnsCols() (*dnsView, error) {
+	t.mu.Lock()
+	v := t.dns
+	t.mu.Unlock()
+	if v != nil {
+		return v, nil
+	}
+	v = &dnsView{}
+	var errs []error
+	add := func(err error) { errs = append(errs, err) }
+	var err error
+	v.ts, err = optional(t.Int64(ColTS))
+	add(err)
+	v.client, err = optional(t.Addr(ColClientIP))
+	add(err)
+	v.server, err = optional(t.Addr(ColServerIP))
+	add(err)
+	v.clientPort, err = optional(t.Uint16(ColClientPort))
+	add(err)
+	v.serverPort, err = optional(t.Uint16(ColServerPort))
+	add(err)
+	v.transport, err = optional(t.Uint8(ColTransport))
+	add(err)
+	v.id, err = optional(t.Uint16(ColID))
+	add(err)
+	v.response, err = optional(t.Uint8(ColResponse))
+	add(err)
+	v.opcode, err = optional(t.Uint8(ColOpcode))
+	add(err)
+	v.rcode, err = optional(t.Uint8(ColRcode))
+	add(err)
+	v.flags, err = optional(t.Uint8(ColFlags))
+	add(err)
+	v.qname, err = t.Strings(ColQName)
+	v.hasQName = err == nil
+	add(ignoreMissing(err))
+	v.qtype, err = optional(t.Uint16(ColQType))
+	add(err)
+	v.qclass, err = optional(t.Uint16(ColQClass))
+	add(err)
+	v.ancount, err = optional(t.Uint16(ColANCount))
+	add(err)
+	v.answers, err = t.Bytes(ColAnswers)
+	v.hasAnswers = err == nil
+	add(ignoreMissing(err))
+	v.ttl, err = optional(t.Uint32(ColTTL))
+	add(err)
+	v.frameLen, err = optional(t.Uint32(ColFrameLen))
+	add(err)
+	v.evidence, err = optional(t.Uint32(ColEvidence))
+	add(err)
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	t.dns = v
+	t.mu.Unlock()
+	return v, nil
+}
+
+func ignoreMissing(err error) error {
+	if errors.Is(err, ErrNoColumn) {
+		return nil
+	}
+	return err
+}
+
+// DNSAt fills m with row i of a dns table. QName and the answers' data are
+// copies, safe to keep; m.Answers reuses m's slice capacity. Columns absent
+// from the file read as zero. A malformed answers encoding is an error
+// naming the row (the data passed its CRC, so the file was written that way).
+func (t *Table) DNSAt(i int, m *flow.DNSMessage) error {
+	if uint(i) >= uint(t.rows) {
+		return t.errorf("row %d out of range [0,%d)", i, t.rows)
+	}
+	v, err := t.dnsCols()
+	if err != nil {
+		return err
+	}
+	answers := m.Answers[:0]
+	*m = flow.DNSMessage{
+		TS:     at(v.ts, i),
+		Client: at(v.client, i), Server: at(v.server, i),
+		ClientPort: at(v.clientPort, i), ServerPort: at(v.serverPort, i),
+		Transport: at(v.transport, i), ID: at(v.id, i),
+		Response: at(v.response, i) != 0,
+		Opcode:   at(v.opcode, i), Rcode: at(v.rcode, i), Flags: at(v.flags, i),
+		QType: at(v.qtype, i), QClass: at(v.qclass, i), ANCount: at(v.ancount, i),
+		TTL: at(v.ttl, i), FrameLen: at(v.frameLen, i),
+		Evidence: at(v.evidence, i),
+	}
+	if v.hasQName {
+		m.QName = v.qname.At(i)
+	}
+	if v.hasAnswers {
+		if b := v.answers.Bytes(i); len(b) > 0 {
+			dec, err := flow.DecodeAnswers(b)
+			if err != nil {
+				return t.errorf("column %q row %d: %w", ColAnswers, i, err)
+			}
+			answers = append(answers, dec...)
+		}
+	}
+	if len(answers) > 0 {
+		m.Answers = answers
+	}
+	return nil
+}
