@@ -25,7 +25,10 @@ func readName(msg []byte, off, limit int, dst []byte) ([]byte, int, error) {
 	pos := off
 	for {
 		if pos >= limit {
-			return dst[:start], 0, truncAt(pos, "name runs past the end of its data (%d)", limit)
+			if limit < len(msg) {
+				return dst[:start], 0, truncAt(pos, "name runs past the end of its rdata")
+			}
+			return dst[:start], 0, truncAt(pos, "name runs past the end of the message")
 		}
 		c := int(msg[pos])
 		switch c & 0xc0 {

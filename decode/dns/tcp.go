@@ -14,8 +14,8 @@ type StreamKey struct {
 }
 
 // TCPStats counts what the reassembler did. Every payload byte it was given
-// is either part of an emitted message, a retransmission, or counted in
-// DroppedBytes.
+// ends up in an emitted message, is a copy of a byte already seen (see
+// Retransmitted), is still buffered, or is counted in DroppedBytes.
 type TCPStats struct {
 	Segments      uint64 // calls to Add
 	Messages      uint64 // messages emitted
