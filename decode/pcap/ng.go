@@ -137,10 +137,14 @@ func (r *Reader) readBlock(start int64, typ, blen uint32) ([]byte, error) {
 	}
 	if p := (n + 3) &^ 3; p != n {
 		// A length that is not a multiple of 4 may have left out the padding.
-		if r.fill(p) == nil && r.u32(r.buf[r.pos+p-4:]) == blen {
+		err := r.fill(p)
+		if err == nil && r.u32(r.buf[r.pos+p-4:]) == blen {
 			b := r.buf[r.pos : r.pos+p]
 			r.pos += p
 			return b[8 : p-4], nil
+		}
+		if r.srcErr != nil {
+			return nil, r.fatalFill(start, blockName(typ), err, p)
 		}
 	}
 	return nil, r.trailerMismatch(start, typ, blen, trailer)
@@ -162,9 +166,13 @@ func (r *Reader) skipBlock(start int64, typ, blen uint32) error {
 		return nil
 	}
 	if pad := (n+3)&^3 - n; pad != 0 {
-		if r.fill(4+pad) == nil && r.u32(r.buf[r.pos+pad:]) == blen {
+		err := r.fill(4 + pad)
+		if err == nil && r.u32(r.buf[r.pos+pad:]) == blen {
 			r.pos += 4 + pad
 			return nil
+		}
+		if r.srcErr != nil {
+			return r.fatalFill(start, blockName(typ), err, n+pad)
 		}
 	}
 	return r.trailerMismatch(start, typ, blen, trailer)
