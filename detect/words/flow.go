@@ -29,7 +29,7 @@ const lowPortMax = 1024
 type FlowWord struct {
 	Server     bool   // "-1_" prefix: this side owns Port (server or non-zero side)
 	Port       uint32 // 0, a port number, PortLowLow or PortHighHigh
-	Proto      uint8  // IP protocol number, rendered with ProtoName
+	Proto      uint8  // IP protocol number, rendered with ProtoName; FlowWords stores the smallest number of that name
 	Hour       uint8  // 0..23
 	BytesBin   uint8  // bit length of the byte count, 0..64
 	PacketsBin uint8  // bit length of the packet count, 0..64
@@ -45,7 +45,7 @@ func CountBin(x uint64) uint8 { return uint8(bits.Len64(x)) }
 // the destination-side word (for the destination IP's document) of one flow,
 // following Spot's port rule table: the first matching row wins.
 func FlowWords(srcPort, dstPort uint16, proto uint8, hour int, bytes, packets uint64) (src, dst FlowWord) {
-	base := FlowWord{Proto: proto, Hour: uint8(hour), BytesBin: CountBin(bytes), PacketsBin: CountBin(packets)}
+	base := FlowWord{Proto: canonicalProto[proto], Hour: uint8(hour), BytesBin: CountBin(bytes), PacketsBin: CountBin(packets)}
 	src, dst = base, base
 	sp, dp := uint32(srcPort), uint32(dstPort)
 	switch {

@@ -33,6 +33,22 @@ func init() {
 	}
 }
 
+// canonicalProto maps each protocol number to the smallest number with the
+// same name (nfdump names 4 and 94 both "IPIP", 35 and 38 both "IDPR"), so
+// that two flow words are equal exactly when their Spot strings are.
+var canonicalProto [256]uint8
+
+func init() {
+	first := map[string]uint8{}
+	for p := 0; p < 256; p++ {
+		n := ProtoName(uint8(p))
+		if _, ok := first[n]; !ok {
+			first[n] = uint8(p)
+		}
+		canonicalProto[p] = first[n]
+	}
+}
+
 // ProtoName returns the protocol token of a flow word ("TCP", "UDP", "ICMP",
 // …, or the decimal number for protocols nfdump has no name for).
 func ProtoName(p uint8) string {

@@ -36,6 +36,8 @@ func TestFlowWordsGolden(t *testing.T) {
 		{65535, 0, udp, 222, 3, "-1_65535_UDP_12_8_2", "65535_UDP_12_8_2"},
 		// ICMP echo request: type 8 code 0 in the destination port, as nfdump.
 		{0, 8 << 8, 1, 84, 1, "2048_ICMP_12_7_1", "-1_2048_ICMP_12_7_1"},
+		// Protocols nfdump names alike are one word.
+		{0, 0, 94, 1, 1, "0_IPIP_12_1_1", "0_IPIP_12_1_1"},
 		// An unnamed protocol renders as its number.
 		{0, 0, 200, 1, 1, "0_200_12_1_1", "0_200_12_1_1"},
 	}
@@ -79,7 +81,14 @@ func TestProtoName(t *testing.T) {
 			t.Errorf("ProtoName(%d) = %q, want %q", p, got, want)
 		}
 	}
+	names := map[string]bool{}
 	for p := 0; p < 256; p++ {
+		src, _ := FlowWords(0, 0, uint8(p), 0, 0, 0)
+		s := src.String()
+		if names[s] != (canonicalProto[p] != uint8(p)) {
+			t.Errorf("protocol %d: word %q seen before: %v, but canonical %d", p, s, names[s], canonicalProto[p])
+		}
+		names[s] = true
 		if n := ProtoName(uint8(p)); n == "" || strings.ContainsAny(n, " _\t") {
 			t.Errorf("ProtoName(%d) = %q: empty or contains a separator", p, n)
 		}

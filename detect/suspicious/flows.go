@@ -1,0 +1,154 @@
+package suspicious
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spotctl/spotctl/decode/flow"
+	"github.com/spotctl/spotctl/detect/lda"
+	"github.com/spotctl/spotctl/detect/words"
+)
+
+// Flow is what the flow model reads of one flow.
+type Flow struct {
+	Time             int64 // Unix ns; gives the hour token and orders ties
+	Duration         int64 // ns (last − first); only for Spot's tdur output column
+	Src, Dst         flow.Addr
+	SrcPort, DstPort uint16
+	Proto            uint8
+	Packets, Bytes   uint64
+}
+
+// Flows is random access to the flows being analysed. Implementations must
+// be safe for concurrent reads.
+type Flows interface {
+	Len() int
+	Flow(i int) Flow
+}
+
+// Records adapts a record slice. The word time is the flow's First time:
+// Spot used the collector's receive time (≈ the flow's end, export delay
+// included), which a capture does not have; the start is what a responder
+// reads in every other view.
+type Records []flow.Record
+
+func (r Records) Len() int { return len(r) }
+
+func (r Records) Flow(i int) Flow {
+	x := &r[i]
+	return Flow{Time: x.First, Duration: x.Last - x.First, Src: x.Src, Dst: x.Dst,
+		SrcPort: x.SrcPort, DstPort: x.DstPort, Proto: x.Proto, Packets: x.Packets, Bytes: x.Bytes}
+}
+
+// Columns adapts parallel column slices (one element per flow), e.g. the
+// columns of a case file. Duration may be nil (zero durations).
+type Columns struct {
+	Time             []int64
+	Duration         []int64
+	Src, Dst         []flow.Addr
+	SrcPort, DstPort []uint16
+	Proto            []uint8
+	Packets, Bytes   []uint64
+}
+
+func (c *Columns) Len() int { return len(c.Time) }
+
+func (c *Columns) Flow(i int) Flow {
+	f := Flow{Time: c.Time[i], Src: c.Src[i], Dst: c.Dst[i], SrcPort: c.SrcPort[i], DstPort: c.DstPort[i],
+		Proto: c.Proto[i], Packets: c.Packets[i], Bytes: c.Bytes[i]}
+	if c.Duration != nil {
+		f.Duration = c.Duration[i]
+	}
+	return f
+}
+
+// Validate checks that all columns have the same length.
+func (c *Columns) Validate() error {
+	n := len(c.Time)
+	for name, l := range map[string]int{"src": len(c.Src), "dst": len(c.Dst), "srcport": len(c.SrcPort),
+		"dstport": len(c.DstPort), "proto": len(c.Proto), "packets": len(c.Packets), "bytes": len(c.Bytes)} {
+		if l != n {
+			return fmt.Errorf("flow columns: %s has %d rows, time has %d", name, l, n)
+		}
+	}
+	if c.Duration != nil && len(c.Duration) != n {
+		return fmt.Errorf("flow columns: duration has %d rows, time has %d", len(c.Duration), n)
+	}
+	return nil
+}
+
+// FlowCorpus is the flow data turned into Spot's corpus: one document per
+// IP address, holding the source-side word of every flow the IP sent and the
+// destination-side word of every flow it received.
+type FlowCorpus struct {
+	Docs   []flow.Addr      // document d is the address Docs[d]; ascending
+	Words  []words.FlowWord // word w; ascending by Spot text
+	Corpus *lda.Corpus
+
+	// Per flow: the documents and words of its two sides.
+	SrcDoc, DstDoc, SrcWord, DstWord []int32
+}
+
+// BuildFlowCorpus computes both words of every flow (hour in loc; nil means
+// UTC) and counts them into per-IP documents. Document and word ids are
+// assigned in sorted order, so the corpus depends only on the data. It
+// checks ctx every 64 Ki flows.
+func BuildFlowCorpus(ctx context.Context, fl Flows, loc *time.Location, workers int) (*FlowCorpus, error) {
+	n := fl.Len()
+	fc := &FlowCorpus{SrcDoc: make([]int32, n), DstDoc: make([]int32, n), SrcWord: make([]int32, n), DstWord: make([]int32, n)}
+	docs, vocab := newAddrTable(), newKeyTable()
+	clock := words.NewClock(loc)
+	var err error
+	for i := 0; i < n; i++ {
+		if i&0xffff == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		f := fl.Flow(i)
+		src, dst := words.FlowWords(f.SrcPort, f.DstPort, f.Proto, clock.Hour(f.Time), f.Bytes, f.Packets)
+		if fc.SrcDoc[i], err = docs.id(f.Src); err != nil {
+			return nil, err
+		}
+		if fc.DstDoc[i], err = docs.id(f.Dst); err != nil {
+			return nil, err
+		}
+		if fc.SrcWord[i], err = vocab.id(src.Key()); err != nil {
+			return nil, err
+		}
+		if fc.DstWord[i], err = vocab.id(dst.Key()); err != nil {
+			return nil, err
+		}
+	}
+	var docMap, wordMap []int32
+	fc.Docs, docMap = docs.sorted()
+	keys, wordMap := vocab.sortedBy(func(k uint64) string { return words.FlowWordFromKey(k).String() })
+	fc.Words = make([]words.FlowWord, len(keys))
+	for i, k := range keys {
+		fc.Words[i] = words.FlowWordFromKey(k)
+	}
+	remapAll(docMap, workers, fc.SrcDoc, fc.DstDoc)
+	remapAll(wordMap, workers, fc.SrcWord, fc.DstWord)
+	fc.Corpus = buildCorpus(len(fc.Docs), len(fc.Words), workers,
+		docWords{fc.SrcDoc, fc.SrcWord}, docWords{fc.DstDoc, fc.DstWord})
+	return fc, nil
+}
+
+// ScoreFlows scores every flow as Spot did: min(P(srcWord | src IP),
+// P(dstWord | dst IP)) under the model fitted on fc.Corpus.
+func ScoreFlows(fc *FlowCorpus, m *lda.Model, workers int) []float64 {
+	scores := make([]float64, len(fc.SrcDoc))
+	forChunks(len(scores), 1<<14, workers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			scores[i] = min(m.Score(int(fc.SrcDoc[i]), int(fc.SrcWord[i])), m.Score(int(fc.DstDoc[i]), int(fc.DstWord[i])))
+		}
+	})
+	return scores
+}
+
+// SideScores returns the two scores whose minimum is flow i's score: the
+// source side P(srcWord | src IP) and the destination side.
+func (fc *FlowCorpus) SideScores(m *lda.Model, i int) (src, dst float64) {
+	return m.Score(int(fc.SrcDoc[i]), int(fc.SrcWord[i])), m.Score(int(fc.DstDoc[i]), int(fc.DstWord[i]))
+}
