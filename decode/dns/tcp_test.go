@@ -281,6 +281,27 @@ func TestTCPReassembler(t *testing.T) {
 			stats: TCPStats{Messages: 2, Jumps: 1, Resyncs: 1, DroppedBytes: uint64(len(qs))},
 		},
 		{
+			name: "far jump on an open stream is a new connection",
+			segs: []seg{
+				{key: 0, seq: isn, syn: true},
+				{key: 0, seq: isn + 1, data: qs[:10]},
+				{key: 0, seq: isn + 0xffd00000, data: prefixed(other)}, // 3 MiB behind
+			},
+			want:  []emitted{{0, string(other)}},
+			stats: TCPStats{Messages: 1, Jumps: 1, Resyncs: 1, DroppedBytes: 10},
+		},
+		{
+			name: "retransmission carrying the FIN closes the stream",
+			segs: []seg{
+				{key: 0, seq: isn, syn: true},
+				{key: 0, seq: isn + 1, data: qs},
+				{key: 0, seq: isn + 1, data: qs, fin: true},
+				{key: 0, seq: isn + 1 + uint32(len(qs)), data: prefixed(other)}, // after the FIN: dropped
+			},
+			want:  []emitted{{0, string(q)}},
+			stats: TCPStats{Messages: 1, Retransmitted: 1, DroppedBytes: uint64(len(other) + 2)},
+		},
+		{
 			name: "pure ACK of an unknown stream creates nothing",
 			segs: []seg{
 				{key: 0, seq: 5},
