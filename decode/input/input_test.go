@@ -20,6 +20,7 @@ import (
 
 	"github.com/spotctl/spotctl/decode"
 	"github.com/spotctl/spotctl/decode/decodetest"
+	"github.com/spotctl/spotctl/decode/pcap"
 )
 
 func gzipBytes(t testing.TB, members ...[]byte) []byte {
@@ -455,5 +456,48 @@ func TestStdin(t *testing.T) {
 	}
 	if _, err := pr.Stat(); err != nil {
 		t.Errorf("Close closed standard input: %v", err)
+	}
+}
+
+// TestContentFeedsPcapReader: compressed evidence read through Content
+// frames to the same packets as the plain file, and the framing format
+// agrees with the sniffed one.
+func TestContentFeedsPcapReader(t *testing.T) {
+	dir := filepath.Join(decodetest.SharedDir(t), "pcap")
+	tmp := t.TempDir()
+	for _, name := range []string{"ndpi_dns.pcap", "zeek_pcapng-multi-interface.pcapng", "ndpi_iphone.pcap"} {
+		raw, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := func(path string) (string, string, int) {
+			e, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			r, err := pcap.NewReader(e.Content(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for {
+				_, err := r.Next()
+				if err == io.EOF {
+					return e.Format, r.Format(), n
+				}
+				if err != nil {
+					t.Fatalf("%s: %v", path, err)
+				}
+				n++
+			}
+		}
+		f0, r0, n0 := count(filepath.Join(dir, name))
+		for _, p := range []string{writeFile(t, tmp, name+".gz", gzipBytes(t, raw)), writeFile(t, tmp, name+".zst", zstdBytes(t, raw))} {
+			f, rf, n := count(p)
+			if f != f0 || rf != r0 || f != rf || n != n0 || n == 0 {
+				t.Errorf("%s: format %s/%s, %d packets; plain file: %s/%s, %d", p, f, rf, n, f0, r0, n0)
+			}
+		}
 	}
 }
