@@ -1,0 +1,49 @@
+# spotctl — see README.md. Everything builds with CGO_ENABLED=0 (pure Go, static).
+export CGO_ENABLED := 0
+GO        ?= go
+BIN       ?= bin/spotctl
+FUZZTIME  ?= 10s
+BENCHTIME ?= 1x
+DEMO      ?= demo
+
+.PHONY: all build test bench demo fuzz lint clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/spotctl
+
+# The test command of the README and of CI: vet, formatting, every test.
+test: lint
+	$(GO) test -count=1 ./...
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+# Every benchmark once (BENCHTIME=5x or 2s for steadier numbers). The heavy
+# ones (10 M flows/packets) build their inputs on first use under $TMPDIR.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+# Runs every native fuzz target for FUZZTIME each (CI: 10s).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== fuzz $$pkg $$t ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+# The main job on built-in data: a synthetic capture → a case → what is in it.
+demo: build
+	@rm -rf $(DEMO) && mkdir -p $(DEMO)
+	$(BIN) synth --seed 1 --hosts 40 --duration 24h --packets 200000 -o $(DEMO)/demo.pcap
+	$(BIN) ingest $(DEMO)/demo.pcap -o $(DEMO)/demo.case
+	$(BIN) info $(DEMO)/demo.case --format table
+	$(BIN) flows $(DEMO)/demo.case --limit 15 --format table
+	$(BIN) dns $(DEMO)/demo.case --limit 10 --format table
+
+clean:
+	rm -rf bin $(DEMO)

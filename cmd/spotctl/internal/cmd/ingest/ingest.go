@@ -1,0 +1,322 @@
+// Package ingest is `spotctl ingest`: evidence files in, one new committed
+// segment of a case out.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmdutil"
+	"github.com/spotctl/spotctl/cmd/spotctl/internal/iostreams"
+	"github.com/spotctl/spotctl/cmd/spotctl/internal/progress"
+	"github.com/spotctl/spotctl/decode"
+	"github.com/spotctl/spotctl/decode/capture"
+	"github.com/spotctl/spotctl/decode/flow"
+	"github.com/spotctl/spotctl/decode/input"
+	"github.com/spotctl/spotctl/flowstore"
+	"github.com/spotctl/spotctl/report/textsafe"
+)
+
+// Options are the parsed flags and dependencies of one ingest.
+type Options struct {
+	IO       *iostreams.IOStreams
+	Evidence []string
+	Case     string
+	Capture  capture.Options
+	Strict   bool
+	Quiet    bool
+	Now      func() time.Time
+}
+
+// NewCmd builds `spotctl ingest`. runF replaces the run function in tests
+// of flag parsing.
+func NewCmd(ios *iostreams.IOStreams, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: ios, Capture: capture.DefaultOptions(), Now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "ingest EVIDENCE... -o CASE",
+		Short: "Read captures into a case",
+		Long: `Read packet captures into a case: a directory of memory-mapped columns that
+every other command opens instantly.
+
+EVIDENCE is any mix of files, directories (read recursively, in name order)
+and - (standard input). Formats are recognised by their content: pcap (µs/ns,
+either byte order) and pcapng, each optionally gzip- or zstd-compressed. Files
+are read in the order given, as one link: a flow that continues from one
+rotated capture into the next is one flow.
+
+Flows follow NetFlow conventions: unidirectional, keyed by addresses, ports,
+protocol and VLAN; ended by FIN/RST, the inactive timeout or the active
+timeout. DNS messages on port 53 (UDP and TCP) are kept from the same pass.
+
+Ingesting into an existing case adds a new segment; nothing already in the
+case is rewritten. A killed ingest leaves the case as it was.
+
+EXIT STATUS
+  0  every file was read completely
+  1  nothing usable (no file could be read), or --strict and any problem
+  2  usage error
+  3  some evidence was damaged: it was reported with file and byte offset,
+     and everything readable was ingested`,
+		Example: `  spotctl ingest capture.pcap -o case1
+  spotctl ingest /evidence/rotated/ -o case1        # a directory of rotated captures
+  zcat big.pcap.gz | spotctl ingest - -o case1`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return cmdutil.FlagErrorf("ingest needs at least one evidence file, directory or -")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Case == "" {
+				return cmdutil.FlagErrorf("missing -o CASE: where to write the case")
+			}
+			if opts.Capture.Assemble.ActiveTimeout <= 0 || opts.Capture.Assemble.InactiveTimeout <= 0 {
+				return cmdutil.FlagErrorf("timeouts must be positive")
+			}
+			if opts.Capture.Assemble.MaxFlows < 1 {
+				return cmdutil.FlagErrorf("--max-flows must be at least 1")
+			}
+			opts.Evidence = args
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return Run(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.Case, "output", "o", "", "case directory to create or add to")
+	f.DurationVar(&opts.Capture.Assemble.ActiveTimeout, "active-timeout", opts.Capture.Assemble.ActiveTimeout, "export a flow that has lasted this long and start a new one")
+	f.DurationVar(&opts.Capture.Assemble.InactiveTimeout, "inactive-timeout", opts.Capture.Assemble.InactiveTimeout, "export a flow idle this long")
+	f.IntVar(&opts.Capture.Assemble.MaxFlows, "max-flows", opts.Capture.Assemble.MaxFlows, "most flows held open at once; when full the least recently seen is exported")
+	f.BoolVar(&opts.Strict, "strict", false, "any evidence problem is fatal and nothing is written")
+	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress and no summary on stderr (warnings still)")
+	return cmd
+}
+
+// Run ingests opts.Evidence into opts.Case.
+func Run(ctx context.Context, opts *Options) error {
+	ios := opts.IO
+	files, err := input.Expand(opts.Evidence)
+	if err != nil {
+		return cmdutil.FlagErrorf("%v", err)
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("no evidence files found in %s", strings.Join(opts.Evidence, " "))
+	}
+	c, err := openOrCreate(opts.Case, opts.Now())
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	seg, err := c.NewSegment()
+	if err != nil {
+		return fmt.Errorf("case %s: %w", opts.Case, err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			seg.Abort()
+		}
+	}()
+
+	var (
+		writeErr    error
+		flows, msgs atomic.Uint64
+	)
+	pipe := capture.New(opts.Capture,
+		func(r *flow.Record) {
+			if writeErr == nil {
+				writeErr = seg.AddFlow(r)
+			}
+			flows.Add(1)
+		},
+		func(m *flow.DNSMessage) {
+			if writeErr == nil {
+				writeErr = seg.AddDNS(m)
+			}
+			msgs.Add(1)
+		})
+
+	var total int64
+	for _, f := range files {
+		if st, err := os.Stat(f); err == nil && f != "-" {
+			total += st.Size()
+		}
+	}
+	var (
+		doneBytes atomic.Int64
+		current   atomic.Pointer[input.Evidence]
+		label     atomic.Value
+	)
+	label.Store("")
+	var bar *progress.Bar
+	if ios.IsStderrTTY() && !opts.Quiet {
+		bar = progress.Start(ios.ErrOut, func() progress.Sample {
+			done := doneBytes.Load()
+			if ev := current.Load(); ev != nil {
+				done += ev.RawBytesRead()
+			}
+			return progress.Sample{Done: done, Total: total, Packets: pipe.Frames(), Label: label.Load().(string)}
+		})
+	}
+	defer bar.Stop()
+
+	man := &flowstore.Manifest{
+		SpotctlVersion: cmdutil.Version(),
+		IngestFlags:    flagList(opts),
+		Ingested:       opts.Now().UTC(),
+	}
+	problems := 0
+	usable := 0
+	warn := func(msg string) {
+		if bar != nil {
+			fmt.Fprint(ios.ErrOut, "\r\x1b[K")
+		}
+		fmt.Fprintf(ios.ErrOut, "warning: %s\n", textsafe.Terminal(msg))
+	}
+	for i, path := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ev, fileMan, err := readOne(pipe, path, uint32(i), opts, warn, &problems)
+		if ev != nil {
+			doneBytes.Add(fileMan.Size)
+		}
+		label.Store(filepath.Base(path))
+		man.Evidence = append(man.Evidence, fileMan)
+		if err != nil {
+			if opts.Strict {
+				return fmt.Errorf("--strict: %w", err)
+			}
+			continue
+		}
+		usable++
+		if writeErr != nil {
+			return fmt.Errorf("write case %s: %w", opts.Case, writeErr)
+		}
+	}
+	pipe.Flush()
+	bar.Stop()
+	bar = nil
+	if writeErr != nil {
+		return fmt.Errorf("write case %s: %w", opts.Case, writeErr)
+	}
+	if opts.Strict && problems > 0 {
+		return fmt.Errorf("--strict: %d evidence problem(s); nothing was written", problems)
+	}
+	if usable == 0 {
+		return fmt.Errorf("nothing usable in %d evidence file(s); the case was not changed", len(files))
+	}
+	if err := seg.Commit(man); err != nil {
+		return fmt.Errorf("commit case %s: %w", opts.Case, err)
+	}
+	committed = true
+	if !opts.Quiet {
+		var pk uint64
+		for _, e := range man.Evidence {
+			pk += e.Packets
+		}
+		fmt.Fprintf(ios.ErrOut, "ingested %d file(s), %d packets: %d flows, %d DNS messages → %s (segment %d)\n",
+			usable, pk, flows.Load(), msgs.Load(), textsafe.Terminal(opts.Case), man.Segment)
+	}
+	if problems > 0 {
+		return &cmdutil.PartialError{Problems: problems}
+	}
+	return nil
+}
+
+// maxListedErrors caps the problems listed per file in the manifest; all
+// of them are counted.
+const maxListedErrors = 100
+
+// readOne reads one evidence file through the pipeline and describes it for
+// the manifest. A returned error means the file was unusable as a whole.
+func readOne(pipe *capture.Pipeline, path string, idx uint32, opts *Options, warn func(string), problems *int) (*input.Evidence, flowstore.EvidenceFile, error) {
+	em := flowstore.EvidenceFile{Path: path}
+	if abs, err := filepath.Abs(path); err == nil && path != "-" {
+		em.Path = abs
+	}
+	note := func(off int64, msg string) {
+		*problems++
+		em.ErrorCount++
+		if len(em.Errors) < maxListedErrors {
+			em.Errors = append(em.Errors, flowstore.EvidenceError{Offset: off, Message: msg})
+		}
+	}
+	ev, err := input.Open(path)
+	if err != nil {
+		warn(err.Error())
+		note(-1, err.Error())
+		return nil, em, err
+	}
+	defer ev.Close()
+	em.Format, em.Compression = ev.Format, ev.Compression
+	onErr := func(e *decode.Error) error {
+		warn(e.Error())
+		note(e.Offset, e.Err.Error())
+		if opts.Strict {
+			return e
+		}
+		return nil
+	}
+	st, rerr := pipe.ReadFile(ev.Content(), path, idx, onErr)
+	sum, size, ferr := ev.Finish()
+	em.SHA256, em.Size = sum, size
+	em.LinkTypes = st.LinkTypes
+	em.Packets = st.Frames
+	if st.Frames > 0 {
+		em.First, em.Last = st.First, st.Last
+	}
+	if ferr != nil {
+		msg := fmt.Sprintf("%s: %v", path, ferr)
+		warn(msg)
+		note(-1, ferr.Error())
+	}
+	if rerr != nil {
+		var de *decode.Error
+		if !errors.As(rerr, &de) { // not already reported through onErr
+			warn(rerr.Error())
+			note(-1, rerr.Error())
+		}
+		return ev, em, rerr
+	}
+	return ev, em, nil
+}
+
+func openOrCreate(dir string, now time.Time) (*flowstore.Case, error) {
+	if _, err := os.Stat(dir); err == nil {
+		c, err := flowstore.Open(dir)
+		if err != nil {
+			return nil, fmt.Errorf("open case %s: %w", dir, err)
+		}
+		return c, nil
+	}
+	c, err := flowstore.Create(dir, flowstore.CaseInfo{CreatedBy: "spotctl " + cmdutil.Version(), Created: now.UTC()})
+	if err != nil {
+		return nil, fmt.Errorf("create case %s: %w", dir, err)
+	}
+	return c, nil
+}
+
+func flagList(opts *Options) []string {
+	a := opts.Capture.Assemble
+	fl := []string{
+		"--active-timeout=" + a.ActiveTimeout.String(),
+		"--inactive-timeout=" + a.InactiveTimeout.String(),
+		fmt.Sprintf("--max-flows=%d", a.MaxFlows),
+	}
+	if opts.Strict {
+		fl = append(fl, "--strict")
+	}
+	sort.Strings(fl)
+	return fl
+}

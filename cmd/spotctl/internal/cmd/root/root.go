@@ -1,0 +1,78 @@
+// Package root assembles the command tree, the help topics, and the single
+// place where an error becomes an exit code.
+package root
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmdutil"
+	"github.com/spotctl/spotctl/cmd/spotctl/internal/iostreams"
+)
+
+// NewCmdRoot builds the spotctl command tree.
+func NewCmdRoot(ios *iostreams.IOStreams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "spotctl <command> [flags]",
+		Short: "Find what is suspicious in network evidence",
+		Long: `spotctl reads network evidence (pcap and pcapng captures, gzip'd or zstd'd) into a
+memory-mapped columnar case, and shows its flows and DNS traffic as tables on a
+terminal and JSON Lines in a pipe.
+
+Start with:  spotctl synth -o demo.pcap && spotctl ingest demo.pcap -o demo.case && spotctl info demo.case`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Version:       cmdutil.Version(),
+	}
+	cmd.SetOut(ios.Out)
+	cmd.SetErr(ios.ErrOut)
+	cmd.SetIn(ios.In)
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &cmdutil.FlagError{Err: err}
+	})
+	cmd.CompletionOptions.DisableDefaultCmd = true
+	for _, add := range commands {
+		cmd.AddCommand(add(ios))
+	}
+	for _, t := range helpTopics {
+		cmd.AddCommand(newHelpTopic(t))
+	}
+	return cmd
+}
+
+// commands lists the constructors of the subcommands; each subcommand
+// package registers itself here through commands.go.
+var commands []func(*iostreams.IOStreams) *cobra.Command
+
+// Main runs spotctl with args and returns the process exit code. It is the
+// one place that turns errors into exit codes and messages.
+func Main(ios *iostreams.IOStreams, args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	cmd := NewCmdRoot(ios)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	if err == nil {
+		return cmdutil.ExitOK
+	}
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		fmt.Fprintln(ios.ErrOut, "spotctl: interrupted")
+		return cmdutil.ExitInterrupted
+	}
+	var silent *cmdutil.SilentError
+	if !errors.As(err, &silent) {
+		fmt.Fprintf(ios.ErrOut, "spotctl: %v\n", err)
+	}
+	var fe *cmdutil.FlagError
+	if errors.As(err, &fe) {
+		if c, _, ferr := cmd.Find(args); ferr == nil && c != nil {
+			fmt.Fprintf(ios.ErrOut, "Usage: %s\nRun '%s --help' for more.\n", c.UseLine(), c.CommandPath())
+		}
+	}
+	return cmdutil.ExitCode(err)
+}

@@ -1,0 +1,215 @@
+// Package capture turns packet captures into flow and DNS records in one
+// pass: framing (decode/pcap) → frame parsing (decode/packet) → NetFlow-style
+// flow assembly (decode/assemble) and, from the same packets, DNS messages
+// on port 53 over UDP (fragments reassembled) and TCP (length-prefixed
+// messages reassembled). One Pipeline reads any number of files in order, so
+// rotated captures of one link are stitched: a flow that spans two files is
+// one flow.
+package capture
+
+import (
+	"errors"
+	"io"
+	"sync/atomic"
+
+	"github.com/spotctl/spotctl/decode"
+	"github.com/spotctl/spotctl/decode/assemble"
+	"github.com/spotctl/spotctl/decode/dns"
+	"github.com/spotctl/spotctl/decode/flow"
+	"github.com/spotctl/spotctl/decode/packet"
+	"github.com/spotctl/spotctl/decode/pcap"
+)
+
+// Options configure a Pipeline.
+type Options struct {
+	Assemble assemble.Options
+	// DNSStreams bounds the TCP connections on port 53 followed at once;
+	// DNSStreamBuffer bounds the bytes buffered per direction.
+	DNSStreams      int
+	DNSStreamBuffer int
+}
+
+// DefaultOptions are the ingest defaults documented in the README.
+func DefaultOptions() Options {
+	return Options{
+		Assemble: assemble.Options{
+			ActiveTimeout:   assemble.DefaultActiveTimeout,
+			InactiveTimeout: assemble.DefaultInactiveTimeout,
+			MaxFlows:        assemble.DefaultMaxFlows,
+		},
+		DNSStreams:      4096,
+		DNSStreamBuffer: 128 << 10,
+	}
+}
+
+// FileStats describe what one evidence file held.
+type FileStats struct {
+	Format       string
+	LinkTypes    []uint16
+	Frames       uint64 // records in the capture
+	IPPackets    uint64 // frames with an IPv4 or IPv6 header (counted in flows)
+	NonIP        uint64 // frames without IP (ARP, LLDP, …): not flows
+	Undecodable  uint64 // frames whose headers are damaged
+	DNSMessages  uint64
+	DNSMalformed uint64 // port-53 payloads that are not well-formed DNS (kept when the header parsed)
+	First, Last  int64  // packet time span, Unix ns (0 when no packet)
+	Errors       uint64 // framing problems reported through the ErrorFunc
+}
+
+// Pipeline holds the state that outlives one file: the flow table, fragment
+// and TCP reassembly.
+type Pipeline struct {
+	dec     packet.Decoder
+	asm     *assemble.Assembler
+	tcp     *dns.TCPReassembler
+	emitDNS func(*flow.DNSMessage)
+	msg     flow.DNSMessage
+
+	// state of the packet being processed, for the DNS hooks
+	ts       int64
+	frameLen uint32
+	evidence uint32
+	stats    *FileStats
+	frames   atomic.Uint64 // frames read over all files, for progress
+}
+
+// Frames returns the number of frames read so far over all files. It is
+// safe to call from another goroutine (the progress bar).
+func (p *Pipeline) Frames() uint64 { return p.frames.Load() }
+
+// New returns a Pipeline that hands finished flows to emitFlow and DNS
+// messages to emitDNS. Both receive pointers valid only during the call.
+func New(opts Options, emitFlow func(*flow.Record), emitDNS func(*flow.DNSMessage)) *Pipeline {
+	p := &Pipeline{emitDNS: emitDNS}
+	ao := opts.Assemble
+	ao.OnDatagram = p.onDatagram
+	ao.OnTCPSegment = p.onTCPSegment
+	p.asm = assemble.New(ao, emitFlow)
+	p.tcp = dns.NewTCPReassembler(opts.DNSStreams, opts.DNSStreamBuffer)
+	return p
+}
+
+// ReadFile reads every packet of one capture. evidence is the file's index
+// in the case manifest. Framing problems go to onErr; if it returns an
+// error, ReadFile stops and returns it. A framing error that loses sync ends
+// the file (what was read before it is kept).
+func (p *Pipeline) ReadFile(content io.Reader, name string, evidence uint32, onErr decode.ErrorFunc) (FileStats, error) {
+	var st FileStats
+	r, err := pcap.NewReader(content, name)
+	if err != nil {
+		// Not a capture at all is the caller's business (input sniffs
+		// first); a damaged or cut header is evidence damage like any other.
+		var de *decode.Error
+		if errors.Is(err, decode.ErrNotEvidence) || !errors.As(err, &de) {
+			return st, err
+		}
+		st.Errors++
+		return st, onErr(de)
+	}
+	st.Format = r.Format()
+	p.stats = &st
+	p.evidence = evidence
+	defer func() { p.stats = nil }()
+	var info packet.Info
+	for {
+		pkt, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			st.Errors++
+			var de *decode.Error
+			if !errors.As(err, &de) {
+				de = &decode.Error{File: name, Offset: r.Offset(), Err: err}
+			}
+			if cerr := onErr(de); cerr != nil {
+				st.LinkTypes = r.LinkTypes()
+				return st, cerr
+			}
+			if errors.Is(err, pcap.ErrFatal) {
+				break
+			}
+			continue
+		}
+		st.Frames++
+		p.frames.Add(1)
+		if st.First == 0 || pkt.TS < st.First {
+			st.First = pkt.TS
+		}
+		if pkt.TS > st.Last {
+			st.Last = pkt.TS
+		}
+		if err := p.dec.Decode(pkt.LinkType, pkt.Data, &info); err != nil {
+			if errors.Is(err, packet.ErrNotIP) {
+				st.NonIP++
+			} else {
+				st.Undecodable++
+			}
+			continue
+		}
+		st.IPPackets++
+		p.ts, p.frameLen = pkt.TS, uint32(len(pkt.Data))
+		p.asm.Add(pkt.TS, &info, pkt.WireLen, evidence)
+	}
+	st.LinkTypes = r.LinkTypes()
+	return st, nil
+}
+
+// Flush ends the input: every flow still open is exported.
+func (p *Pipeline) Flush() { p.asm.Flush() }
+
+// AssembleStats reports the flow table's counters.
+func (p *Pipeline) AssembleStats() assemble.Stats { return p.asm.Stats() }
+
+// TCPStats reports the DNS-over-TCP reassembler's counters.
+func (p *Pipeline) TCPStats() dns.TCPStats { return p.tcp.Stats() }
+
+func isDNSPort(info *packet.Info) bool { return info.SrcPort == 53 || info.DstPort == 53 }
+
+func (p *Pipeline) onDatagram(ts int64, info *packet.Info, payload []byte) {
+	if info.Proto != flow.ProtoUDP || !isDNSPort(info) {
+		return
+	}
+	p.parseDNS(ts, info, flow.ProtoUDP, payload)
+}
+
+func (p *Pipeline) onTCPSegment(ts int64, info *packet.Info) {
+	if !isDNSPort(info) {
+		return
+	}
+	key := dns.StreamKey{Src: info.Src, Dst: info.Dst, SrcPort: info.SrcPort, DstPort: info.DstPort, VLAN: info.VLAN}
+	syn := info.TCPFlags&flow.TCPSyn != 0
+	fin := info.TCPFlags&flow.TCPFin != 0
+	rst := info.TCPFlags&flow.TCPRst != 0
+	p.tcp.Add(key, info.TCPSeq, syn, fin, rst, info.Payload, func(msg []byte) {
+		p.parseDNS(ts, info, flow.ProtoTCP, msg)
+	})
+}
+
+func (p *Pipeline) parseDNS(ts int64, info *packet.Info, transport uint8, msg []byte) {
+	if len(msg) < 12 {
+		if p.stats != nil {
+			p.stats.DNSMalformed++
+		}
+		return
+	}
+	m := &p.msg
+	answers := m.Answers[:0]
+	*m = flow.DNSMessage{Answers: answers}
+	if err := dns.Parse(msg, m); err != nil && p.stats != nil {
+		p.stats.DNSMalformed++
+	}
+	m.TS = ts
+	m.Transport = transport
+	m.FrameLen = p.frameLen
+	m.Evidence = p.evidence
+	if m.Response {
+		m.Client, m.ClientPort, m.Server, m.ServerPort = info.Dst, info.DstPort, info.Src, info.SrcPort
+	} else {
+		m.Client, m.ClientPort, m.Server, m.ServerPort = info.Src, info.SrcPort, info.Dst, info.DstPort
+	}
+	if p.stats != nil {
+		p.stats.DNSMessages++
+	}
+	p.emitDNS(m)
+}
