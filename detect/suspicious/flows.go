@@ -3,6 +3,7 @@ package suspicious
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/spotctl/spotctl/decode/flow"
@@ -90,36 +91,79 @@ type FlowCorpus struct {
 	SrcDoc, DstDoc, SrcWord, DstWord []int32
 }
 
+// minInternChunk is the smallest number of flows interned by one task (a
+// variable so tests can exercise the merge on small inputs).
+var minInternChunk = 1 << 16
+
 // BuildFlowCorpus computes both words of every flow (hour in loc; nil means
 // UTC) and counts them into per-IP documents. Document and word ids are
-// assigned in sorted order, so the corpus depends only on the data. It
-// checks ctx every 64 Ki flows.
+// assigned in sorted order, so the corpus depends only on the data, never on
+// workers (≤ 0: GOMAXPROCS). It checks ctx every 64 Ki flows.
+//
+// Flows are interned in parallel: each chunk of flows gets private tables,
+// which are merged afterwards (the merge touches each chunk's distinct
+// addresses and words once, not every flow).
 func BuildFlowCorpus(ctx context.Context, fl Flows, loc *time.Location, workers int) (*FlowCorpus, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	n := fl.Len()
 	fc := &FlowCorpus{SrcDoc: make([]int32, n), DstDoc: make([]int32, n), SrcWord: make([]int32, n), DstWord: make([]int32, n)}
+	// A few chunks per worker balance the load; the chunking affects speed only.
+	chunk := max(minInternChunk, (n+4*workers-1)/(4*workers))
+	nchunks := (n + chunk - 1) / chunk
+	type local struct {
+		docs  *addrTable
+		vocab *keyTable
+		err   error
+	}
+	locals := make([]local, nchunks)
+	forChunks(n, chunk, workers, func(lo, hi int) {
+		docs, vocab := newAddrTable(), newKeyTable()
+		clock := words.NewClock(loc)
+		l := &locals[lo/chunk]
+		l.docs, l.vocab = docs, vocab
+		for i := lo; i < hi; i++ {
+			if (i-lo)&0xffff == 0 && ctx.Err() != nil {
+				l.err = ctx.Err()
+				return
+			}
+			f := fl.Flow(i)
+			src, dst := words.FlowWords(f.SrcPort, f.DstPort, f.Proto, clock.Hour(f.Time), f.Bytes, f.Packets)
+			// Chunks hold far fewer than 2^31 flows, so local ids cannot overflow.
+			fc.SrcDoc[i], _ = docs.id(f.Src)
+			fc.DstDoc[i], _ = docs.id(f.Dst)
+			fc.SrcWord[i], _ = vocab.id(src.Key())
+			fc.DstWord[i], _ = vocab.id(dst.Key())
+		}
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// Merge the chunk tables into global ones, in chunk order.
 	docs, vocab := newAddrTable(), newKeyTable()
-	clock := words.NewClock(loc)
-	var err error
-	for i := 0; i < n; i++ {
-		if i&0xffff == 0 {
-			if err := ctx.Err(); err != nil {
+	docOf, wordOf := make([][]int32, nchunks), make([][]int32, nchunks)
+	for c := range locals {
+		if locals[c].err != nil {
+			return nil, locals[c].err
+		}
+		docOf[c] = make([]int32, len(locals[c].docs.addrs))
+		for j, a := range locals[c].docs.addrs {
+			id, err := docs.id(a)
+			if err != nil {
 				return nil, err
 			}
+			docOf[c][j] = id
 		}
-		f := fl.Flow(i)
-		src, dst := words.FlowWords(f.SrcPort, f.DstPort, f.Proto, clock.Hour(f.Time), f.Bytes, f.Packets)
-		if fc.SrcDoc[i], err = docs.id(f.Src); err != nil {
-			return nil, err
+		wordOf[c] = make([]int32, len(locals[c].vocab.keys))
+		for j, k := range locals[c].vocab.keys {
+			id, err := vocab.id(k)
+			if err != nil {
+				return nil, err
+			}
+			wordOf[c][j] = id
 		}
-		if fc.DstDoc[i], err = docs.id(f.Dst); err != nil {
-			return nil, err
-		}
-		if fc.SrcWord[i], err = vocab.id(src.Key()); err != nil {
-			return nil, err
-		}
-		if fc.DstWord[i], err = vocab.id(dst.Key()); err != nil {
-			return nil, err
-		}
+		locals[c] = local{}
 	}
 	var docMap, wordMap []int32
 	fc.Docs, docMap = docs.sorted()
@@ -128,8 +172,17 @@ func BuildFlowCorpus(ctx context.Context, fl Flows, loc *time.Location, workers 
 	for i, k := range keys {
 		fc.Words[i] = words.FlowWordFromKey(k)
 	}
-	remapAll(docMap, workers, fc.SrcDoc, fc.DstDoc)
-	remapAll(wordMap, workers, fc.SrcWord, fc.DstWord)
+	// local id → global id → sorted id, per chunk.
+	forChunks(n, chunk, workers, func(lo, hi int) {
+		c := lo / chunk
+		dm, wm := docOf[c], wordOf[c]
+		for i := lo; i < hi; i++ {
+			fc.SrcDoc[i] = docMap[dm[fc.SrcDoc[i]]]
+			fc.DstDoc[i] = docMap[dm[fc.DstDoc[i]]]
+			fc.SrcWord[i] = wordMap[wm[fc.SrcWord[i]]]
+			fc.DstWord[i] = wordMap[wm[fc.DstWord[i]]]
+		}
+	})
 	fc.Corpus = buildCorpus(len(fc.Docs), len(fc.Words), workers,
 		docWords{fc.SrcDoc, fc.SrcWord}, docWords{fc.DstDoc, fc.DstWord})
 	return fc, nil

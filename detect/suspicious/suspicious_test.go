@@ -3,6 +3,7 @@ package suspicious
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"net/netip"
@@ -199,6 +200,8 @@ func randomFlows(rng *rand.Rand, n int) Records {
 // BuildFlowCorpus equals a naive string-keyed construction: the same sorted
 // documents and vocabulary, the same counts.
 func TestBuildFlowCorpusMatchesNaive(t *testing.T) {
+	defer func(c int) { minInternChunk = c }(minInternChunk)
+	minInternChunk = 100 // many chunks: exercise the merge of chunk tables
 	recs := randomFlows(rand.New(rand.NewPCG(5, 6)), 3000)
 	ny, err := time.LoadLocation("America/New_York")
 	if err != nil {
@@ -273,6 +276,8 @@ func TestBuildFlowCorpusMatchesNaive(t *testing.T) {
 // GOMAXPROCS and worker count.
 func TestRunFlowsDeterministic(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	defer func(c int) { minInternChunk = c }(minInternChunk)
+	minInternChunk = 64
 	recs := randomFlows(rand.New(rand.NewPCG(8, 9)), 5000)
 	var ref *FlowResult
 	for _, procs := range []int{1, 2, 8} {
@@ -391,5 +396,18 @@ func TestColumnsAdapter(t *testing.T) {
 	c.Proto = c.Proto[:10]
 	if err := c.Validate(); err == nil {
 		t.Error("short column accepted")
+	}
+}
+
+func TestCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	recs := randomFlows(rand.New(rand.NewPCG(1, 2)), 100)
+	if _, err := RunFlows(ctx, recs, FlowOptions{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("RunFlows: %v", err)
+	}
+	ev := DNSEventSlice{{Name: "a.com"}}
+	if _, err := RunDNS(ctx, ev, DNSRunOptions{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("RunDNS: %v", err)
 	}
 }
