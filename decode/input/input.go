@@ -96,8 +96,13 @@ func Open(path string) (*Evidence, error) {
 }
 
 // open detects and sets up decompression over an already opened source.
-func open(name string, src io.Reader, size int64) (*Evidence, error) {
-	e := &Evidence{Path: name, Size: size, raw: &hashingReader{r: src, h: sha256.New()}}
+func open(name string, src io.Reader, size int64) (_ *Evidence, err error) {
+	e := &Evidence{Path: name, Size: size, raw: newHashingReader(src)}
+	defer func() {
+		if err != nil {
+			e.raw.close()
+		}
+	}()
 	rawBuf := bufio.NewReaderSize(e.raw, readBuf)
 	head, err := peek(rawBuf)
 	if err != nil {
@@ -155,10 +160,11 @@ func (e *Evidence) Finish() (sha256hex string, rawSize int64, err error) {
 		e.finished = true
 		// Bytes buffered above the hashing reader were hashed when read, so
 		// draining below the buffers completes the hash in file order.
-		if _, err := io.Copy(io.Discard, e.raw); err != nil {
+		var err error
+		e.sum, e.n, err = e.raw.sum()
+		if err != nil {
 			e.finErr = fmt.Errorf("read %s: %w", e.Path, err)
 		}
-		e.sum, e.n = hex.EncodeToString(e.raw.h.Sum(nil)), e.raw.n.Load()
 	}
 	return e.sum, e.n, e.finErr
 }
@@ -170,6 +176,7 @@ func (e *Evidence) Close() error {
 		return nil
 	}
 	e.closed = true
+	e.raw.close()
 	var errs []error
 	if e.dec != nil {
 		errs = append(errs, e.dec.Close())
@@ -180,18 +187,123 @@ func (e *Evidence) Close() error {
 	return errors.Join(errs...)
 }
 
-// hashingReader hashes and counts every byte read through it.
+// hashingReader hashes and counts every byte of the raw evidence. A
+// goroutine reads ahead in large chunks and hashes them, so that SHA-256
+// (about 1–2 GB/s with SHA-NI, far less without) and the disk run beside
+// decoding on a second core instead of in front of it. The consumer gets
+// the same bytes in the same order; the hash covers exactly the bytes
+// delivered plus whatever Finish drains.
 type hashingReader struct {
-	r io.Reader
-	h hash.Hash
-	n atomic.Int64
+	h    hash.Hash // written only by the read-ahead goroutine until it ends
+	n    atomic.Int64
+	full chan chunk  // read and hashed, in order
+	free chan []byte // buffers to refill
+	stop chan struct{}
+	done chan struct{} // closed when the goroutine has ended
+
+	cur     chunk
+	off     int
+	err     error // sticky, after the last chunk
+	stopped bool
+}
+
+type chunk struct {
+	b   []byte
+	err error
+}
+
+const (
+	chunkSize = 1 << 20
+	chunks    = 4
+)
+
+func newHashingReader(src io.Reader) *hashingReader {
+	h := &hashingReader{
+		h:    sha256.New(),
+		full: make(chan chunk, chunks),
+		free: make(chan []byte, chunks),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	for i := 0; i < chunks; i++ {
+		h.free <- make([]byte, chunkSize)
+	}
+	go h.readAhead(src)
+	return h
+}
+
+func (h *hashingReader) readAhead(src io.Reader) {
+	defer close(h.done)
+	defer close(h.full)
+	empty := 0
+	for {
+		var buf []byte
+		select {
+		case buf = <-h.free:
+		case <-h.stop:
+			return
+		}
+		n, err := io.ReadAtLeast(src, buf, 1)
+		if n > 0 {
+			empty = 0
+			h.h.Write(buf[:n])
+			h.n.Add(int64(n))
+		}
+		if err == io.ErrUnexpectedEOF {
+			err = io.EOF
+		}
+		if n == 0 && err == nil {
+			if empty++; empty > 100 {
+				err = io.ErrNoProgress
+			}
+		}
+		select {
+		case h.full <- chunk{buf[:n], err}:
+		case <-h.stop:
+			return
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 func (h *hashingReader) Read(p []byte) (int, error) {
-	n, err := h.r.Read(p)
-	if n > 0 {
-		h.h.Write(p[:n])
-		h.n.Add(int64(n))
+	for h.off >= len(h.cur.b) {
+		if h.err != nil {
+			return 0, h.err
+		}
+		if h.cur.b != nil {
+			h.free <- h.cur.b[:cap(h.cur.b)]
+			h.cur.b = nil
+		}
+		c, ok := <-h.full
+		if !ok {
+			h.err = io.EOF
+			return 0, h.err
+		}
+		h.cur, h.off = c, 0
+		if c.err != nil {
+			h.err = c.err
+		}
 	}
-	return n, err
+	n := copy(p, h.cur.b[h.off:])
+	h.off += n
+	return n, nil
+}
+
+// sum drains what was not read and returns the SHA-256 of all raw bytes.
+func (h *hashingReader) sum() (string, int64, error) {
+	_, err := io.Copy(io.Discard, h)
+	<-h.done
+	return hex.EncodeToString(h.h.Sum(nil)), h.n.Load(), err
+}
+
+// close ends the read-ahead goroutine (it may still be inside one Read of
+// the source, which returns when the file is closed).
+func (h *hashingReader) close() {
+	if !h.stopped {
+		h.stopped = true
+		close(h.stop)
+	}
 }
