@@ -84,3 +84,17 @@ func DNSFlagsText(f uint8) string {
 	}
 	return string(b)
 }
+
+var linkTypeNames = map[uint16]string{
+	0: "NULL", 1: "ETHERNET", 12: "RAW", 14: "RAW", 101: "RAW", 108: "LOOP", 113: "LINUX_SLL",
+	228: "IPV4", 229: "IPV6", 276: "LINUX_SLL2",
+}
+
+// LinkTypeName is the LINKTYPE_ name of a pcap link type ("ETHERNET"), or
+// "LINKTYPE_<n>" for one spotctl has no name for.
+func LinkTypeName(lt uint16) string {
+	if n, ok := linkTypeNames[lt]; ok {
+		return n
+	}
+	return "LINKTYPE_" + strconv.FormatUint(uint64(lt), 10)
+}
