@@ -1,0 +1,102 @@
+// Package synth writes seeded synthetic packet captures of an office
+// network: realistic background traffic for demos, tests and benchmarks.
+// The same Options (Seed included) always give a byte-identical classic
+// pcap (nanosecond timestamps, Ethernet, snaplen 262144), in timestamp
+// order, generated in bounded memory at roughly a million packets per
+// second on one core.
+//
+// # Network
+//
+// One flat LAN, 10.20.0.0/16, behind a gateway at 10.20.0.1 (all traffic to
+// the outside goes to its MAC). The capture point is a mirror port on the
+// LAN switch, so internal hosts' packets are seen with their initial TTL
+// (128 Windows, 64 Linux/macOS) and outside hosts' packets with their TTL
+// after 6–19 hops. The first five hosts are servers (Linux VMs):
+//
+//	dns1.corp.internal      10.20.1.53   recursive resolver for everyone, forwards to 192.0.2.53/.54
+//	ntp.corp.internal       10.20.1.123  NTP server, syncs from 192.0.2.123/.124
+//	files.corp.internal     10.20.1.45   SMB2 file server (TCP/445)
+//	intranet.corp.internal  10.20.1.80   internal web (HTTPS, some HTTP)
+//	jump.corp.internal      10.20.1.22   SSH jump host
+//
+// The rest are workstations ws-0001… from 10.20.10.1 on (70 % Windows,
+// 20 % Linux, 10 % macOS, with matching TTLs, TCP options, ephemeral port
+// ranges, DNS behaviour and ping payloads). Every 16th workstation sits on a
+// tagged lab VLAN (802.1Q id 30). Options.IPv6Share of the workstations are
+// dual-stack with a random interface id in fd00:20::/64; the resolver and
+// the intranet server then are too. MACs use real vendor OUIs with random
+// low bytes.
+//
+// # The outside world
+//
+// About 200 browsed names under 60 fictional brands (Contoso, Fabrikam,
+// Northwind Traders, Hooli, Initech, …; see names.go), most popular first,
+// chosen by a Zipf law (s = 1.15), plus seven mistyped or dead names that
+// answer NXDOMAIN. The world is fixed: it does not depend on the seed, so
+// the same names resolve to the same addresses in every capture. About a
+// third of the names are CNAMEs into one of three fictional CDNs with
+// shared address pools; the others have one or two addresses of their own.
+// All outside addresses are documentation space (192.0.2.0/24,
+// 198.51.100.0/24, 203.0.113.0/24 and 2001:db8::/32). TTLs range from 20 s
+// (CDN answers) to a day. Every brand apex answers MX and TXT (SPF and
+// verification tokens); a few TXT answers exceed 1232 bytes, so the UDP
+// answer is truncated (TC) and the client retries over TCP with the 2-byte
+// length prefix.
+//
+// # Behaviour
+//
+// Each workstation's user starts sessions as a Poisson process whose rate
+// follows a daily curve (see hourly in background.go): near zero at night,
+// ramping up from 07:00, peaking 10:00–16:00 with a lunch dip, falling off
+// in the evening, 12 % on weekends, shifted per host by up to ±75 minutes.
+// Hours are those of Options.Start's location. A session is mostly a web
+// visit (the main name plus up to three names of the same brand), otherwise
+// intranet web, an SMB file read, an interactive SSH session, a ping run,
+// or a DNS-only lookup (PTR of a colleague's machine, MX, TXT, WPAD). Machine
+// traffic ignores the curve: every host polls NTP every ~1024 s and checks
+// for updates about hourly, so nights are quiet but not silent.
+//
+// Names are looked up through the resolver unless the host's own cache
+// still holds them (TTL-based): A, plus AAAA on dual-stack hosts (Windows
+// sends each query from its own port, glibc both from one; Linux and macOS
+// add EDNS0). The resolver answers from its cache with the remaining TTL,
+// or first asks its forwarder (EDNS0 with DO). Answers carry CNAME chains,
+// rotated address sets, SOA authority records for NXDOMAIN and NODATA, and
+// name compression.
+//
+// TCP connections have a full handshake with OS-typical options (MSS,
+// window scale, SACK, timestamps on Linux/macOS), data in flights that
+// follow slow start, delayed ACKs (every second segment) from the near
+// side and round-trip-delayed ACK bursts from the far side, a payload of at
+// most the MSS (1460 bytes minus options), and a teardown by FIN in either
+// order or by RST. Payloads parse: TLS 1.3 ClientHello with SNI and ALPN,
+// ServerHello and application-data records of the right lengths; HTTP/1.1
+// with exact Content-Length; SSH version strings and key exchange in the
+// clear, then encrypted-looking packets; SMB2 READs in NetBIOS framing; NTP
+// v4; ICMP and ICMPv6 echo with Windows or Linux payloads. QUIC
+// connections on UDP/443 have long-header Initial/Handshake packets and
+// short-header data with filler bodies (they do not decrypt).
+//
+// # Determinism and memory
+//
+// Randomness comes only from math/rand/v2 PCG streams seeded by
+// Options.Seed: one per host (its sessions, ports, sequence numbers), one
+// for the network layout and one for payload filler; the fixed outside
+// world has a constant stream of its own. No map is iterated on the
+// output path and the clock is never read. Pending packets are a binary
+// heap of actors keyed by (timestamp, scheduling sequence); each actor
+// emits one packet per turn, so only the conversations in flight are held
+// (bounded by 24 concurrent sessions per host), never the capture.
+//
+// # Adding actors
+//
+// Everything that emits packets implements the internal actor interface
+// (fire(g, now) → next time). Background hosts, DNS lookups (script),
+// TCP connections (tcpConn) and QUIC connections (quicConn) are actors
+// built from reusable pieces: pathPair (addressing), lookup (DNS through
+// the resolver), newConn plus a plan (the messages of a TCP conversation)
+// and startFollow. Injected scenarios (beacons, scans, DNS tunnels,
+// exfiltration) are meant to be further actors with their own seeded
+// stream that use the same pieces, so adding them does not change the
+// background's random streams.
+package synth
