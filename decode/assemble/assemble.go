@@ -58,6 +58,7 @@ import (
 	"math"
 	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/spotctl/spotctl/decode/flow"
 	"github.com/spotctl/spotctl/decode/packet"
@@ -139,8 +140,7 @@ type Stats struct {
 	TCPSegments        uint64 // OnTCPSegment calls
 }
 
-// key is the flow key laid out without padding, so the map hashes it as
-// 40 plain bytes.
+// key is the flow key as the table hashes it.
 type key struct {
 	src, dst flow.Addr
 	ports    uint32 // src<<16 | dst
@@ -155,10 +155,20 @@ func recordKey(r *flow.Record) key {
 	return makeKey(r.Src, r.Dst, r.SrcPort, r.DstPort, r.Proto, r.VLAN)
 }
 
-// slot is one flow state in the slab.
+// slot is one flow state in the slab. The list links live in the slot, on
+// the cache lines a packet touches anyway.
 type slot struct {
-	rec  flow.Record
-	seen int64 // clock at the flow's last packet; orders the LRU list
+	slotData
+	// Pad to a multiple of 128 bytes so a slot covers whole cache-line
+	// pairs (the slab is page-aligned once large): a lookup then costs two
+	// adjacent lines, never three.
+	_ [(128 - unsafe.Sizeof(slotData{})%128) % 128]byte
+}
+
+type slotData struct {
+	seen       int64 // clock at the flow's last packet; orders the list
+	prev, next int32 // list by last activity; -1 at the ends
+	rec        flow.Record
 }
 
 // contrib is what one packet (or a held group of fragments) adds to a flow.
@@ -187,11 +197,11 @@ type Assembler struct {
 	onTCP            func(int64, *packet.Info)
 	emit             func(*flow.Record)
 
-	index map[key]int32
-	slots []slot
-	list  lru
-	free  []int32
-	now   int64
+	index      table
+	slots      []slot
+	head, tail int32 // least and most recently active flow; -1 when empty
+	free       []int32
+	now        int64
 
 	frags fragTracker
 	stats Stats
@@ -229,8 +239,9 @@ func New(opts Options, emit func(*flow.Record)) *Assembler {
 		onDatagram: opts.OnDatagram,
 		onTCP:      opts.OnTCPSegment,
 		emit:       emit,
-		index:      make(map[key]int32),
-		list:       newLRU(),
+		index:      newTable(),
+		head:       -1,
+		tail:       -1,
 		now:        math.MinInt64,
 	}
 	a.frags.init(opts, a)
@@ -240,7 +251,7 @@ func New(opts Options, emit func(*flow.Record)) *Assembler {
 // Stats returns the counters so far.
 func (a *Assembler) Stats() Stats {
 	s := a.stats
-	s.ActiveFlows = len(a.index)
+	s.ActiveFlows = a.index.n
 	return s
 }
 
@@ -258,7 +269,8 @@ func (a *Assembler) Add(ts int64, info *packet.Info, frameLen uint32, evidence u
 		return
 	}
 	c := contrib{first: ts, last: ts, packets: 1, bytes: uint64(info.IPLen), flags: info.TCPFlags, tos: info.ToS, evidence: evidence}
-	a.count(makeKey(info.Src, info.Dst, info.SrcPort, info.DstPort, info.Proto, info.VLAN), &c)
+	k := makeKey(info.Src, info.Dst, info.SrcPort, info.DstPort, info.Proto, info.VLAN)
+	a.count(&k, &c)
 
 	switch info.Proto {
 	case flow.ProtoUDP:
@@ -280,31 +292,55 @@ func (a *Assembler) advance(ts int64) {
 	if ts > a.now {
 		a.now = ts
 	}
-	for h := a.list.head; h >= 0 && a.now-a.slots[h].seen > a.inactive; h = a.list.head {
+	for h := a.head; h >= 0 && a.now-a.slots[h].seen > a.inactive; h = a.head {
 		a.export(h, reasonInactive)
 	}
 	a.frags.expire(a.now)
 }
 
-// count adds c to the flow k, creating or splitting it as the rules say.
-func (a *Assembler) count(k key, c *contrib) {
-	idx, ok := a.index[k]
-	if ok && c.last-a.slots[idx].rec.First >= a.active {
-		a.export(idx, reasonActive)
-		ok = false
+// lookup finds flow k: its slot (or -1), the table position where the
+// probe ended (k's entry, or the empty entry where it would go) and the
+// hash.
+func (a *Assembler) lookup(k *key) (int32, uint32, uint32) {
+	h := a.index.hash(k)
+	t := &a.index
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		e := t.ents[i]
+		if e.idx == 0 {
+			return -1, i, h
+		}
+		if e.h == h {
+			r := &a.slots[e.idx-1].rec
+			if r.Src == k.src && r.Dst == k.dst && uint32(r.SrcPort)<<16|uint32(r.DstPort) == k.ports &&
+				uint32(r.Proto)|uint32(r.VLAN)<<8 == k.pv {
+				return int32(e.idx - 1), i, h
+			}
+		}
 	}
-	if ok {
-		a.list.moveToBack(idx)
+}
+
+// count adds c to the flow k, creating or splitting it as the rules say.
+func (a *Assembler) count(k *key, c *contrib) {
+	idx, pos, h := a.lookup(k)
+	if idx >= 0 && c.last-a.slots[idx].rec.First >= a.active {
+		a.export(idx, reasonActive)
+		idx = -1
+		_, pos, _ = a.lookup(k)
+	}
+	if idx >= 0 {
+		a.unlink(idx)
+		a.pushBack(idx)
 		s := &a.slots[idx]
 		s.rec.First = min(s.rec.First, c.first)
 		s.rec.Last = max(s.rec.Last, c.last)
 	} else {
-		if len(a.index) >= a.maxFlows {
-			a.export(a.list.head, reasonFull)
+		if a.index.n >= a.maxFlows {
+			a.export(a.head, reasonFull)
+			_, pos, _ = a.lookup(k) // the removal may have shifted entries
 		}
 		idx = a.alloc()
-		a.index[k] = idx
-		a.list.pushBack(idx)
+		a.index.insertAt(pos, h, idx)
+		a.pushBack(idx)
 		a.slots[idx].rec = flow.Record{
 			First: c.first, Last: c.last,
 			Src: k.src, Dst: k.dst,
@@ -323,6 +359,32 @@ func (a *Assembler) count(k key, c *contrib) {
 	}
 }
 
+func (a *Assembler) pushBack(i int32) {
+	s := &a.slots[i]
+	s.prev, s.next = a.tail, -1
+	if a.tail >= 0 {
+		a.slots[a.tail].next = i
+	} else {
+		a.head = i
+	}
+	a.tail = i
+}
+
+func (a *Assembler) unlink(i int32) {
+	s := &a.slots[i]
+	if s.prev >= 0 {
+		a.slots[s.prev].next = s.next
+	} else {
+		a.head = s.next
+	}
+	if s.next >= 0 {
+		a.slots[s.next].prev = s.prev
+	} else {
+		a.tail = s.prev
+	}
+	s.prev, s.next = -1, -1
+}
+
 func (a *Assembler) alloc() int32 {
 	if n := len(a.free); n > 0 {
 		idx := a.free[n-1]
@@ -330,7 +392,6 @@ func (a *Assembler) alloc() int32 {
 		return idx
 	}
 	a.slots = append(a.slots, slot{})
-	a.list.grow(len(a.slots))
 	return int32(len(a.slots) - 1)
 }
 
@@ -350,8 +411,9 @@ func (a *Assembler) export(idx int32, why reason) {
 	}
 	a.stats.Flows++
 	a.emit(&s.rec)
-	delete(a.index, recordKey(&s.rec))
-	a.list.remove(idx)
+	k := recordKey(&s.rec)
+	a.index.remove(a.index.hash(&k), idx)
+	a.unlink(idx)
 	s.rec = flow.Record{}
 	a.free = append(a.free, idx)
 }
@@ -362,9 +424,9 @@ func (a *Assembler) export(idx int32, why reason) {
 // clock reset, ready for unrelated input; Stats keep accumulating.
 func (a *Assembler) Flush() {
 	a.frags.flush()
-	live := make([]int32, 0, len(a.index))
-	for _, idx := range a.index {
-		live = append(live, idx)
+	live := make([]int32, 0, a.index.n)
+	for i := a.head; i >= 0; i = a.slots[i].next {
+		live = append(live, i)
 	}
 	slices.SortFunc(live, func(x, y int32) int {
 		rx, ry := &a.slots[x].rec, &a.slots[y].rec
@@ -377,6 +439,9 @@ func (a *Assembler) Flush() {
 		a.export(idx, reasonFlush)
 	}
 	a.now = math.MinInt64
+	// Drop the memory a burst of flows made the table grow to.
+	a.index.reset()
+	a.slots, a.free = nil, nil
 }
 
 func compareKeys(x, y *flow.Record) int {

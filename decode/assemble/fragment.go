@@ -89,12 +89,13 @@ func (a *Assembler) fragment(ts int64, info *packet.Info, evidence uint32) {
 			// order, then the first fragment.
 			p := e.pend
 			e.pend = contrib{}
-			a.count(k, &p)
+			a.count(&k, &p)
 		}
 		c.flags = info.TCPFlags
-		a.count(k, &c)
+		a.count(&k, &c)
 	} else if e.known {
-		a.count(makeKey(info.Src, info.Dst, e.sport, e.dport, e.proto, info.VLAN), &c)
+		k := makeKey(info.Src, info.Dst, e.sport, e.dport, e.proto, info.VLAN)
+		a.count(&k, &c)
 	} else {
 		a.stats.FragmentsHeld++
 		if e.pend.packets == 0 {
@@ -152,7 +153,7 @@ func (t *fragTracker) giveUp(idx int32) {
 	t.free = append(t.free, idx)
 	if p.packets > 0 {
 		t.a.stats.FragmentsOrphaned += p.packets
-		t.a.count(k, &p)
+		t.a.count(&k, &p)
 	}
 }
 
