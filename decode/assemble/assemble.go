@@ -292,7 +292,7 @@ func (a *Assembler) advance(ts int64) {
 	if ts > a.now {
 		a.now = ts
 	}
-	for h := a.head; h >= 0 && a.now-a.slots[h].seen > a.inactive; h = a.head {
+	for h := a.head; h >= 0 && longer(a.now, a.slots[h].seen, a.inactive); h = a.head {
 		a.export(h, reasonInactive)
 	}
 	a.frags.expire(a.now)
@@ -319,13 +319,21 @@ func (a *Assembler) lookup(k *key) (int32, uint32, uint32) {
 	}
 }
 
+// longer reports whether to - from > d, without overflow for any
+// timestamps (a crafted capture may hold any 64-bit time).
+func longer(to, from, d int64) bool {
+	return to > from && uint64(to-from) > uint64(d)
+}
+
 // count adds c to the flow k, creating or splitting it as the rules say.
 func (a *Assembler) count(k *key, c *contrib) {
 	idx, pos, h := a.lookup(k)
-	if idx >= 0 && c.last-a.slots[idx].rec.First >= a.active {
-		a.export(idx, reasonActive)
-		idx = -1
-		_, pos, _ = a.lookup(k)
+	if idx >= 0 {
+		if first := a.slots[idx].rec.First; c.last >= first && uint64(c.last-first) >= uint64(a.active) {
+			a.export(idx, reasonActive)
+			idx = -1
+			_, pos, _ = a.lookup(k)
+		}
 	}
 	if idx >= 0 {
 		a.unlink(idx)

@@ -1,6 +1,7 @@
 package assemble
 
 import (
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -258,5 +259,27 @@ func TestStatsReasons(t *testing.T) {
 		EndedFinRst: 1, EvictedFull: 1, ExpiredInactive: 5, ExpiredActive: 1, Flushed: 1}
 	if st != want {
 		t.Fatalf("stats\n got  %+v\n want %+v", st, want)
+	}
+}
+
+// TestExtremeTimestamps: crafted captures can hold any 64-bit time; time
+// differences must not overflow into "not idle" or "not active".
+func TestExtremeTimestamps(t *testing.T) {
+	var c collector
+	a := New(Options{}, c.emit)
+	A, B := ip4(1), ip4(2)
+	a.Add(math.MinInt64+1, pkt(A, B, 1, 1, flow.ProtoUDP, 0, 40), 0, 0)
+	a.Add(math.MaxInt64, pkt(A, B, 2, 2, flow.ProtoUDP, 0, 40), 0, 0) // the first flow is idle for ~584 years
+	if len(c.recs) != 1 || c.recs[0].SrcPort != 1 || a.Stats().ExpiredInactive != 1 {
+		t.Fatalf("emitted %v, stats %+v", recStrings(c.recs), a.Stats())
+	}
+	a.Add(math.MinInt64+2, pkt(A, B, 2, 2, flow.ProtoUDP, 0, 40), 0, 0) // late packet of flow 2: First moves back
+	a.Add(math.MaxInt64, pkt(A, B, 2, 2, flow.ProtoUDP, 0, 40), 0, 0)   // now MaxInt64 - First >= active
+	if a.Stats().ExpiredActive != 1 {
+		t.Fatalf("stats %+v", a.Stats())
+	}
+	a.Flush()
+	if p, b := c.totals(); p != 4 || b != 160 {
+		t.Fatalf("totals %d/%d", p, b)
 	}
 }

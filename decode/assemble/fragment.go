@@ -3,6 +3,7 @@ package assemble
 import (
 	"bytes"
 	"encoding/binary"
+	"unsafe"
 
 	"github.com/spotctl/spotctl/decode/flow"
 	"github.com/spotctl/spotctl/decode/packet"
@@ -46,7 +47,7 @@ type fragTracker struct {
 	list    lru
 	free    []int32
 
-	bufBytes int           // bytes held by live reassembly buffers
+	bufBytes int           // bytes held by reassemblies (structs and buffers), live or spare
 	spare    []*reassembly // released reassemblies, kept for reuse
 }
 
@@ -158,7 +159,7 @@ func (t *fragTracker) giveUp(idx int32) {
 }
 
 func (t *fragTracker) expire(now int64) {
-	for h := t.list.head; h >= 0 && now-t.entries[h].seen > t.timeout; h = t.list.head {
+	for h := t.list.head; h >= 0 && longer(now, t.entries[h].seen, t.timeout); h = t.list.head {
 		t.giveUp(h)
 	}
 }
@@ -187,7 +188,11 @@ func (t *fragTracker) reassemble(idx int32, ts int64, info *packet.Info) {
 	a := t.a
 	e := &t.entries[idx]
 	if e.rs == nil {
-		e.rs = t.get()
+		if e.rs = t.get(); e.rs == nil {
+			a.stats.ReassemblyMemory++
+			e.rsOver = true
+			return
+		}
 	}
 	r := e.rs
 	data := info.FragData
@@ -294,7 +299,13 @@ func (t *fragTracker) end(e *fragEntry) {
 	e.rsOver = true
 }
 
-// get returns a cleared reassembly, reusing a released one when possible.
+// rsSize is what a reassembly costs before its buffer (mostly the bitmap);
+// it counts against MaxReassemblyBytes so that many tiny datagrams cannot
+// get around the cap.
+const rsSize = int(unsafe.Sizeof(reassembly{}))
+
+// get returns a cleared reassembly, reusing a released one when possible,
+// or nil when a new one would exceed MaxReassemblyBytes.
 func (t *fragTracker) get() *reassembly {
 	var r *reassembly
 	if n := len(t.spare); n > 0 {
@@ -303,6 +314,10 @@ func (t *fragTracker) get() *reassembly {
 		buf := r.buf[:0]
 		*r = reassembly{buf: buf}
 	} else {
+		if t.bufBytes+rsSize > t.maxBytes {
+			return nil
+		}
+		t.bufBytes += rsSize
 		r = &reassembly{}
 	}
 	r.total = -1
@@ -321,5 +336,5 @@ func (t *fragTracker) release(e *fragEntry) {
 		t.spare = append(t.spare, r)
 		return
 	}
-	t.bufBytes -= cap(r.buf)
+	t.bufBytes -= rsSize + cap(r.buf)
 }

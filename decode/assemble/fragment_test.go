@@ -167,6 +167,14 @@ func TestFragments(t *testing.T) {
 			stats: fragStats{Fragments: 4, Memory: 1},
 		},
 		{
+			name: "memory cap counts each reassembly, not only its buffer",
+			opts: Options{MaxReassemblyBytes: 2 * (rsSize + 1024)},
+			in: seq(ipv4Frag(17, 1, 0, true, dg[:48]), ipv4Frag(17, 2, 0, true, dg[:48]), ipv4Frag(17, 3, 0, true, dg[:48]),
+				ipv4Frag(17, 3, 48, false, dg[48:])),
+			want:  []string{"flush " + v4flow(4, 3*68+80, true)},
+			stats: fragStats{Fragments: 4, Memory: 1, Lost: 2},
+		},
+		{
 			name:      "memory cap large enough",
 			opts:      Options{MaxReassemblyBytes: 4096},
 			in:        seq(v4big[3], v4big[1], v4big[2], v4big[0]),
