@@ -175,6 +175,8 @@ type engine struct {
 	o       Options
 	blocks  []block
 	local   []int32   // per cell: row of its word in its block's partial
+	wmDoc   []int32   // cells of each block in word-major order: document − block's first document
+	wmCount []float64 // … and their counts
 	partial []float64 // all blocks' partial N_w· rows
 	ndk     []float64 // N_dk of the previous iteration
 	ndkNew  []float64
@@ -188,6 +190,7 @@ type engine struct {
 type block struct {
 	doc0, doc1 int     // documents [doc0, doc1)
 	words      []int32 // sorted distinct words of the block's cells
+	wordStart  []int32 // word-major cells of words[j] are wm*[lo+wordStart[j] : lo+wordStart[j+1]]
 	off        int     // first partial row of the block
 }
 
@@ -201,7 +204,7 @@ func newEngine(c *Corpus, o Options) *engine {
 		ndk: make([]float64, D*k), ndkNew: make([]float64, D*k),
 		nwk: make([]float64, W*k), nwkNew: make([]float64, W*k), wf: make([]float64, W*k),
 		nk: make([]float64, k), inv: make([]float64, k),
-		local: make([]int32, c.NNZ()),
+		local: make([]int32, c.NNZ()), wmDoc: make([]int32, c.NNZ()), wmCount: make([]float64, c.NNZ()),
 	}
 	for d := 0; d < D; {
 		b := block{doc0: d}
@@ -239,6 +242,25 @@ func newEngine(c *Corpus, o Options) *engine {
 				mark[w] = -1
 			}
 			b.words = words
+			// Word-major copy of the block's cells (counting sort on the
+			// local word; documents stay ascending within a word).
+			ws := make([]int32, len(words)+1)
+			for _, l := range e.local[lo:hi] {
+				ws[l+1]++
+			}
+			for j := range words {
+				ws[j+1] += ws[j]
+			}
+			fill := slices.Clone(ws[:len(words)])
+			for d := b.doc0; d < b.doc1; d++ {
+				for i := c.DocStart[d]; i < c.DocStart[d+1]; i++ {
+					p := lo + int(fill[e.local[i]])
+					fill[e.local[i]]++
+					e.wmDoc[p] = int32(d - b.doc0)
+					e.wmCount[p] = c.Count[i]
+				}
+			}
+			b.wordStart = ws
 		}
 	})
 	rows := 0
@@ -275,27 +297,33 @@ func (e *engine) step(init bool) {
 	}
 	parallel(len(e.blocks), e.o.Workers, func() func(int) {
 		g := make([]float64, k)
-		da := make([]float64, k)
 		return func(bi int) {
 			b := &e.blocks[bi]
 			part := e.partial[b.off*k : (b.off+len(b.words))*k]
 			clear(part)
-			for d := b.doc0; d < b.doc1; d++ {
-				acc := e.ndkNew[d*k : (d+1)*k]
-				clear(acc)
-				if !init {
-					for t, v := range e.ndk[d*k : (d+1)*k] {
-						da[t] = v + a1
+			clear(e.ndkNew[b.doc0*k : b.doc1*k])
+			if init {
+				for d := b.doc0; d < b.doc1; d++ {
+					acc := e.ndkNew[d*k : (d+1)*k]
+					for i := c.DocStart[d]; i < c.DocStart[d+1]; i++ {
+						sum := initGamma(e.o.Seed, i, g)
+						scaleInto(acc, part[int(e.local[i])*k:][:k], g, c.Count[i]/sum)
 					}
 				}
-				for i := c.DocStart[d]; i < c.DocStart[d+1]; i++ {
-					var sum float64
-					if init {
-						sum = initGamma(e.o.Seed, i, g)
-					} else {
-						sum = gammaRow(g, e.wf[int(c.Word[i])*k:][:k], da)
-					}
-					scaleInto(acc, part[int(e.local[i])*k:][:k], g, c.Count[i]/sum)
+				return
+			}
+			// Word-major: a word's factor row and partial row stay in L1
+			// while its cells stream by; the block's few document rows
+			// stay in L2. Each sum still runs in (document, word) order.
+			lo := c.DocStart[b.doc0]
+			ndk, ndkNew := e.ndk[b.doc0*k:b.doc1*k], e.ndkNew[b.doc0*k:b.doc1*k]
+			for j, w := range b.words {
+				wf := e.wf[int(w)*k:][:k]
+				row := part[j*k:][:k]
+				for p := lo + int(b.wordStart[j]); p < lo+int(b.wordStart[j+1]); p++ {
+					dr := int(e.wmDoc[p]) * k
+					sum := gammaRow(g, wf, ndk[dr:dr+k], a1)
+					scaleInto(ndkNew[dr:dr+k], row, g, e.wmCount[p]/sum)
 				}
 			}
 		}
@@ -330,15 +358,16 @@ func (e *engine) step(init bool) {
 	e.nwk, e.nwkNew = e.nwkNew, e.nwk
 }
 
-// gammaRow sets g[t] = wf[t]·da[t] and returns Σ g. Four partial sums break
-// the add latency chain; their order is fixed, so results stay deterministic.
-func gammaRow(g, wf, da []float64) float64 {
+// gammaRow sets g[t] = wf[t]·(nd[t] + a1) and returns Σ g. Four partial
+// sums break the add latency chain; their order is fixed, so results stay
+// deterministic.
+func gammaRow(g, wf, nd []float64, a1 float64) float64 {
 	n := len(g)
-	wf, da = wf[:n], da[:n]
+	wf, nd = wf[:n], nd[:n]
 	var s0, s1, s2, s3 float64
 	t := 0
 	for ; t+4 <= n; t += 4 {
-		v0, v1, v2, v3 := wf[t]*da[t], wf[t+1]*da[t+1], wf[t+2]*da[t+2], wf[t+3]*da[t+3]
+		v0, v1, v2, v3 := wf[t]*(nd[t]+a1), wf[t+1]*(nd[t+1]+a1), wf[t+2]*(nd[t+2]+a1), wf[t+3]*(nd[t+3]+a1)
 		g[t], g[t+1], g[t+2], g[t+3] = v0, v1, v2, v3
 		s0 += v0
 		s1 += v1
@@ -346,7 +375,7 @@ func gammaRow(g, wf, da []float64) float64 {
 		s3 += v3
 	}
 	for ; t < n; t++ {
-		v := wf[t] * da[t]
+		v := wf[t] * (nd[t] + a1)
 		g[t] = v
 		s0 += v
 	}
