@@ -94,6 +94,27 @@ type Record struct {
 	Packets  uint64
 	Bytes    uint64 // IPv4 total length; IPv6 payload length + 40
 	Evidence uint32 // index of the evidence file the flow was first seen in
+
+	// The fields below come from flow-export evidence (NetFlow v5/v9,
+	// IPFIX, nfcapd files, flow logs); packet captures leave them zero.
+
+	// OutPackets and OutBytes are the reverse direction of a bidirectional
+	// record (IPFIX biflows per RFC 5103, Zeek conn.log, Argus): the source
+	// of the record is the initiator, Packets/Bytes count what it sent and
+	// Out* what it received. Unidirectional evidence leaves them 0.
+	OutPackets uint64
+	OutBytes   uint64
+	Exporter   Addr   // address of the exporting device (zero when unknown)
+	ObsDomain  uint32 // NetFlow v9 source id / IPFIX observation domain id
+	SrcAS      uint32
+	DstAS      uint32
+	InIf       uint32 // SNMP/ifIndex of the input interface
+	OutIf      uint32 // SNMP/ifIndex of the output interface
+	NextHop    Addr
+	SrcMask    uint8
+	DstMask    uint8
+	EndReason  uint8  // IPFIX flowEndReason (1 idle, 2 active, 3 end of flow, 4 forced, 5 lack of resources)
+	Sampling   uint32 // packet sampling interval (1 in N) in force at the exporter; 0 unknown, 1 unsampled
 }
 
 // DNS flag bits kept in DNSMessage.Flags.
