@@ -105,6 +105,10 @@ func Run(ctx context.Context, opts *Options) error {
 				tmp.Close()
 				return err
 			}
+			if err := tmp.Chmod(0o644); err != nil {
+				tmp.Close()
+				return err
+			}
 			if err := tmp.Close(); err != nil {
 				return err
 			}
