@@ -159,8 +159,13 @@ func (c *tcpConn) synOpt(side int, now int64, g *gen) []byte {
 // reply is the delay before side reacts to a packet of the other side, as
 // seen at the capture point.
 func (c *tcpConn) reply(side int) int64 {
-	if c.near[side] && !c.near[1-side] {
+	switch {
+	case c.near[side] && !c.near[1-side]:
 		return 20_000 + c.rng.Int64N(80_000)
+	case c.near[side]:
+		// Both on the LAN: the switch sees each reaction half a round trip
+		// after the packet it answers.
+		return c.rtt/2 + c.rng.Int64N(c.rtt/8+1)
 	}
 	return c.rtt + c.rng.Int64N(c.rtt/8+1)
 }

@@ -48,29 +48,36 @@ type node struct {
 // sessions.
 type host struct {
 	node
-	idx      int
-	rng      *rand.Rand
-	zipf     *rand.Zipf
-	cache    []int64 // per name: local DNS cache expiry (ns); 0 = not cached
-	portLo   uint16
-	portHi   uint16
-	nextPort uint16
-	active   int    // sessions in flight
-	shift    int64  // the host's personal offset of the daily curve (ns)
-	tsBase   uint32 // TCP timestamp clock offset
-	echoID   uint16
+	idx        int
+	rng        *rand.Rand
+	zipf       *rand.Zipf
+	cache      []int64 // per name: local DNS cache expiry (ns); 0 = not cached
+	portLo     uint16
+	portHi     uint16
+	nextPort   uint16
+	portStride int
+	active     int    // sessions in flight
+	shift      int64  // the host's personal offset of the daily curve (ns)
+	tsBase     uint32 // TCP timestamp clock offset
+	echoID     uint16
 }
 
-// ephemeral returns the next local port. Ports are handed out in sequence
-// (as Windows does) from a random start, so two live conversations of one
-// host never share a 5-tuple.
+// ephemeral returns the next local port. Windows hands ports out in
+// sequence; Linux, macOS and the resolver look random. Both walk the whole
+// range before repeating (a stride coprime with its size), so two live
+// conversations of one host never share a 5-tuple.
 func (h *host) ephemeral() uint16 {
+	size := int(h.portHi - h.portLo)
 	p := h.nextPort
-	if p < h.portLo || p >= h.portHi {
-		p = h.portLo
-	}
-	h.nextPort = p + 1
+	h.nextPort = h.portLo + uint16((int(p-h.portLo)+h.portStride)%size)
 	return p
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // Fixed internal addressing: one flat 10.20.0.0/16 LAN (gateway .0.1,
@@ -362,7 +369,13 @@ func (w *world) buildHosts(o *Options) {
 		default:
 			h.portLo, h.portHi = 49152, 65535
 		}
-		h.nextPort = h.portLo + uint16(r.IntN(int(h.portHi-h.portLo)))
+		size := int(h.portHi - h.portLo)
+		h.nextPort = h.portLo + uint16(r.IntN(size))
+		h.portStride = 1
+		if h.os != osWindows {
+			for h.portStride = size/3 + r.IntN(size/3); gcd(h.portStride, size) != 1; h.portStride++ {
+			}
+		}
 		h.shift = int64((r.Float64()*2 - 1) * 75 * 60 * 1e9)
 		h.tsBase = r.Uint32()
 		h.echoID = uint16(r.Uint32())
