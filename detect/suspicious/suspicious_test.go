@@ -411,3 +411,37 @@ func TestCancelled(t *testing.T) {
 		t.Errorf("RunDNS: %v", err)
 	}
 }
+
+func TestU64Table(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	var tab u64Table
+	ref := map[uint64]int32{}
+	keys := []uint64{0, 1, math.MaxUint64, math.MaxUint64 - 1, 1 << 63}
+	for i := 0; i < 20000; i++ {
+		keys = append(keys, rng.Uint64()>>uint(rng.IntN(64)))
+	}
+	for _, k := range keys {
+		if _, ok := ref[k]; ok {
+			continue
+		}
+		if _, ok := tab.get(k); ok {
+			t.Fatalf("key %#x present before insertion", k)
+		}
+		id := int32(len(ref))
+		ref[k] = id
+		tab.put(k, id)
+	}
+	for k, want := range ref {
+		if got, ok := tab.get(k); !ok || got != want {
+			t.Fatalf("get(%#x) = %d, %v; want %d", k, got, ok, want)
+		}
+	}
+	for i := 0; i < 1000; i++ {
+		k := rng.Uint64()
+		if _, in := ref[k]; !in {
+			if _, ok := tab.get(k); ok {
+				t.Fatalf("absent key %#x found", k)
+			}
+		}
+	}
+}
