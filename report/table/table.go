@@ -59,8 +59,11 @@ func Cell(k report.Kind, v report.Value) string {
 func (t *writer) Flush() error {
 	align := make([]tw.Align, len(t.cols))
 	for i, c := range t.cols {
-		switch c.Kind {
-		case report.Int, report.Uint, report.Float:
+		// Numbers right, text left; a number shown as a name ("TCP") is text.
+		switch {
+		case c.Display != nil:
+			align[i] = tw.AlignLeft
+		case c.Kind == report.Int, c.Kind == report.Uint, c.Kind == report.Float:
 			align[i] = tw.AlignRight
 		default:
 			align[i] = tw.AlignLeft
