@@ -155,14 +155,12 @@ func Open(dir string) (*Case, error) {
 		return nil, fmt.Errorf("open case %s: %w: case format version %d, this build reads version %d", dir, ErrUnsupportedVersion, info.FormatVersion, CaseFormatVersion)
 	}
 	// Sweep only while holding the lock: a running writer's temp
-	// directory looks exactly like a dead one's. A read-only case (lock
-	// file cannot be created) is simply not swept.
+	// directory looks exactly like a dead one's. The sweep is best effort:
+	// leftovers never affect reading, and a case on read-only media must
+	// still open (NewSegment sweeps again and reports failures).
 	if lock, err := lockfile.TryLock(filepath.Join(dir, lockFileName)); err == nil {
-		_, serr := atomicfile.RemoveTemps(dir)
+		atomicfile.RemoveTemps(dir)
 		lock.Unlock()
-		if serr != nil {
-			return nil, fmt.Errorf("open case %s: remove stale temp files: %w", dir, serr)
-		}
 	}
 	c := &Case{dir: dir, info: info}
 	if err := c.refresh(); err != nil {

@@ -353,7 +353,7 @@ func (t *Table) lookup(name string, typ Type) (*column, error) {
 func (t *Table) checkColumn(c *column, all bool) []error {
 	var errs []error
 	for i, p := range c.parts {
-		if got := crc32c(t.part(p)); got != p.crc {
+		if got := crc32cParallel(t.part(p)); got != p.crc {
 			errs = append(errs, &CorruptError{Path: t.path, Segment: t.seg, Table: t.name, Column: c.name, Part: i, Offset: int64(p.offset),
 				Err: fmt.Errorf("%w: stored %#08x, computed %#08x over %d bytes", ErrChecksum, p.crc, got, p.length)})
 			if !all {
