@@ -221,7 +221,6 @@ func TestAbortAndSweep(t *testing.T) {
 	}
 }
 
-
 func assertNoTemps(t *testing.T, dir string) {
 	t.Helper()
 	ents, _ := os.ReadDir(dir)

@@ -315,7 +315,9 @@ func (t *Table) errorf(format string, args ...any) error {
 	return fmt.Errorf("%s: table %s: "+format, append([]any{t.path, t.name}, args...)...)
 }
 
-func (t *Table) part(p dirEntry) []byte { return t.data[p.offset : p.offset+p.length : p.offset+p.length] }
+func (t *Table) part(p dirEntry) []byte {
+	return t.data[p.offset : p.offset+p.length : p.offset+p.length]
+}
 
 // lookup finds a column of the given type and runs its checks once.
 // t.mu must be held.
