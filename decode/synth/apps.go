@@ -33,14 +33,33 @@ func backfill16(b []byte, at int) { binary.BigEndian.PutUint16(b[at:], uint16(le
 func appendClientHello(b []byte, r *rand.Rand, sni string, alpnH2 bool) ([]byte, []byte) {
 	rec := len(b)
 	b = append(b, 0x16, 3, 1, 0, 0)
+	b, sid := appendHello(b, r, sni, alpnH2, nil)
+	binary.BigEndian.PutUint16(b[rec+3:], uint16(len(b)-rec-5))
+	return b, sid
+}
+
+// appendHello appends a ClientHello handshake message. With quicSCID set
+// it is the QUIC flavour: no legacy session id, TLS 1.3 only, ALPN h3 and
+// the transport parameters carrying the client's connection id.
+func appendHello(b []byte, r *rand.Rand, sni string, alpnH2 bool, quicSCID []byte) ([]byte, []byte) {
+	quic := quicSCID != nil
 	hs := len(b)
 	b = append(b, 1, 0, 0, 0)
 	b = append(b, 3, 3)
 	b = appendRand(b, r, 32)
-	b = append(b, 32)
-	sid := len(b)
-	b = appendRand(b, r, 32)
+	var sid []byte
+	if quic {
+		b = append(b, 0)
+	} else {
+		b = append(b, 32)
+		at := len(b)
+		b = appendRand(b, r, 32)
+		sid = b[at : at+32]
+	}
 	suites := []uint16{0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035}
+	if quic {
+		suites = suites[:3]
+	}
 	b = binary.BigEndian.AppendUint16(b, uint16(2*len(suites)))
 	for _, s := range suites {
 		b = binary.BigEndian.AppendUint16(b, s)
@@ -55,31 +74,51 @@ func appendClientHello(b []byte, r *rand.Rand, sni string, alpnH2 bool) ([]byte,
 	b = append(b, 0)
 	b = binary.BigEndian.AppendUint16(b, uint16(len(sni)))
 	b = append(b, sni...)
-	b = append(b, 0, 0x17, 0, 0)       // extended_master_secret
-	b = append(b, 0xff, 1, 0, 1, 0)    // renegotiation_info
+	if !quic {
+		b = append(b, 0, 0x17, 0, 0)    // extended_master_secret
+		b = append(b, 0xff, 1, 0, 1, 0) // renegotiation_info
+	}
 	b = append(b, 0, 0x0a, 0, 8, 0, 6) // supported_groups: x25519, secp256r1, secp384r1
 	b = append(b, 0, 0x1d, 0, 0x17, 0, 0x18)
-	b = append(b, 0, 0x0b, 0, 2, 1, 0) // ec_point_formats
-	b = append(b, 0, 0x23, 0, 0)       // session_ticket
-	if alpnH2 {
-		b = append(b, 0, 0x10, 0, 14, 0, 12, 2, 'h', '2', 8)
-	} else {
-		b = append(b, 0, 0x10, 0, 11, 0, 9, 8)
+	if !quic {
+		b = append(b, 0, 0x0b, 0, 2, 1, 0) // ec_point_formats
+		b = append(b, 0, 0x23, 0, 0)       // session_ticket
 	}
-	b = append(b, "http/1.1"...)
-	b = append(b, 0, 5, 0, 5, 1, 0, 0, 0, 0) // status_request
-	b = append(b, 0, 0x0d, 0, 18, 0, 16)     // signature_algorithms
+	switch {
+	case quic:
+		b = append(b, 0, 0x10, 0, 5, 0, 3, 2, 'h', '3')
+	case alpnH2:
+		b = append(b, 0, 0x10, 0, 14, 0, 12, 2, 'h', '2', 8)
+		b = append(b, "http/1.1"...)
+	default:
+		b = append(b, 0, 0x10, 0, 11, 0, 9, 8)
+		b = append(b, "http/1.1"...)
+	}
+	if !quic {
+		b = append(b, 0, 5, 0, 5, 1, 0, 0, 0, 0) // status_request
+	}
+	b = append(b, 0, 0x0d, 0, 18, 0, 16) // signature_algorithms
 	for _, s := range []uint16{0x0403, 0x0804, 0x0401, 0x0503, 0x0805, 0x0501, 0x0806, 0x0601} {
 		b = binary.BigEndian.AppendUint16(b, s)
 	}
 	b = append(b, 0, 0x33, 0, 38, 0, 36, 0, 0x1d, 0, 32) // key_share: x25519
 	b = appendRand(b, r, 32)
-	b = append(b, 0, 0x2d, 0, 2, 1, 1)          // psk_key_exchange_modes
-	b = append(b, 0, 0x2b, 0, 5, 4, 3, 4, 3, 3) // supported_versions: 1.3, 1.2
+	b = append(b, 0, 0x2d, 0, 2, 1, 1) // psk_key_exchange_modes
+	if quic {
+		b = append(b, 0, 0x2b, 0, 3, 2, 3, 4) // supported_versions: 1.3
+		// quic_transport_parameters: max_idle_timeout 30 s,
+		// initial_max_data 15 MB, initial_source_connection_id.
+		b = append(b, 0, 0x39, 0, byte(2+2+2+4+2+len(quicSCID)))
+		b = append(b, 0x01, 2, 0x75, 0x30)             // 30000 as a 2-byte varint
+		b = append(b, 0x04, 4, 0x80, 0xe4, 0xe1, 0xc0) // 15000000 as a 4-byte varint
+		b = append(b, 0x0f, byte(len(quicSCID)))
+		b = append(b, quicSCID...)
+	} else {
+		b = append(b, 0, 0x2b, 0, 5, 4, 3, 4, 3, 3) // supported_versions: 1.3, 1.2
+	}
 	backfill16(b, exts)
 	put24(b[hs+1:], len(b)-hs-4)
-	binary.BigEndian.PutUint16(b[rec+3:], uint16(len(b)-rec-5))
-	return b, b[sid : sid+32]
+	return b, sid
 }
 
 // appendServerHello appends a TLS 1.3 ServerHello record echoing sid,
@@ -87,10 +126,17 @@ func appendClientHello(b []byte, r *rand.Rand, sni string, alpnH2 bool) ([]byte,
 func appendServerHello(b []byte, r *rand.Rand, sid []byte) []byte {
 	rec := len(b)
 	b = append(b, 0x16, 3, 3, 0, 0)
+	b = appendServerHelloMsg(b, r, sid)
+	binary.BigEndian.PutUint16(b[rec+3:], uint16(len(b)-rec-5))
+	return append(b, 0x14, 3, 3, 0, 1, 1)
+}
+
+// appendServerHelloMsg appends the ServerHello handshake message.
+func appendServerHelloMsg(b []byte, r *rand.Rand, sid []byte) []byte {
 	hs := len(b)
 	b = append(b, 2, 0, 0, 0, 3, 3)
 	b = appendRand(b, r, 32)
-	b = append(b, 32)
+	b = append(b, byte(len(sid)))
 	b = append(b, sid...)
 	b = append(b, 0x13, 0x01, 0) // TLS_AES_128_GCM_SHA256, null compression
 	b = append(b, 0, 46)
@@ -98,8 +144,7 @@ func appendServerHello(b []byte, r *rand.Rand, sid []byte) []byte {
 	b = append(b, 0, 0x33, 0, 36, 0, 0x1d, 0, 32) // key_share
 	b = appendRand(b, r, 32)
 	put24(b[hs+1:], len(b)-hs-4)
-	binary.BigEndian.PutUint16(b[rec+3:], uint16(len(b)-rec-5))
-	return append(b, 0x14, 3, 3, 0, 1, 1)
+	return b
 }
 
 var (

@@ -73,9 +73,11 @@
 // ServerHello and application-data records of the right lengths; HTTP/1.1
 // with exact Content-Length; SSH version strings and key exchange in the
 // clear, then encrypted-looking packets; SMB2 READs in NetBIOS framing; NTP
-// v4; ICMP and ICMPv6 echo with Windows or Linux payloads. QUIC
-// connections on UDP/443 have long-header Initial/Handshake packets and
-// short-header data with filler bodies (they do not decrypt).
+// v4; ICMP and ICMPv6 echo with Windows or Linux payloads. QUIC v1
+// connections on UDP/443 start with Initial packets protected as RFC 9001
+// says (a dissector decrypts them and finds the ClientHello with SNI and
+// the ServerHello), then Handshake and short-header 1-RTT packets with
+// filler bodies, paced data and ACK-only packets.
 //
 // # Determinism and memory
 //
