@@ -11,7 +11,7 @@ import (
 // and allocations per packet are the numbers to watch (setup — the world,
 // the filler, the hosts — is amortised over the run).
 func BenchmarkWrite(b *testing.B) {
-	for _, n := range []int{200_000, 2_000_000} {
+	for _, n := range []int{200_000, 2_000_000, 10_000_000} {
 		b.Run(fmtCount(n), func(b *testing.B) {
 			b.ReportAllocs()
 			var st Stats

@@ -64,6 +64,9 @@ type Stats struct {
 	First, Last               time.Time // timestamps of the first and last frame; zero when none
 }
 
+// pcapTimeLimit is the first time a classic pcap record cannot hold.
+var pcapTimeLimit = time.Unix(1<<32, 0)
+
 // ErrOptions marks invalid Options.
 var ErrOptions = errors.New("invalid synth options")
 
@@ -76,6 +79,9 @@ func (o Options) normalize() (Options, error) {
 	}
 	if o.Start.IsZero() {
 		o.Start = DefaultStart
+	}
+	if o.Start.Before(time.Unix(0, 0)) || !o.Start.Before(pcapTimeLimit) {
+		return o, fmt.Errorf("%w: start %v: classic pcap holds 1970 to 2106 only", ErrOptions, o.Start)
 	}
 	if o.Duration < 0 {
 		return o, fmt.Errorf("%w: negative duration %v", ErrOptions, o.Duration)
@@ -164,9 +170,11 @@ func newGen(w io.Writer, o Options) *gen {
 		buf:   make([]byte, bufSize),
 		rng:   rand.New(rand.NewPCG(o.Seed, 0x67656e)), // "gen"
 	}
-	if o.Duration > 0 {
+	if o.Duration > 0 && int64(o.Duration) < math.MaxInt64-g.start {
 		g.end = g.start + int64(o.Duration)
 	}
+	// Classic pcap seconds are 32-bit: stop before they wrap.
+	g.end = min(g.end, pcapTimeLimit.UnixNano())
 	g.pw.w = bufio.NewWriterSize(w, 1<<20)
 	fr := rand.New(rand.NewPCG(o.Seed, 0x66696c6c)) // "fill"
 	g.fill = make([]byte, fillSize+2048)

@@ -112,9 +112,15 @@ func TestPacketLimitExact(t *testing.T) {
 			t.Errorf("%+v: %d packets read back, stats %d, want exactly %d", o, n, st.Packets, o.Packets)
 		}
 	}
+	// The end of classic pcap time ends a run too.
+	late := time.Unix(1<<32, 0).Add(-10 * time.Minute)
+	b, st := generate(t, Options{Seed: 3, Hosts: 10, Start: late, Packets: 1 << 30})
+	if fr := readBack(t, b); len(fr) != st.Packets || len(fr) == 0 || fr[len(fr)-1].ts.Unix() >= 1<<32 {
+		t.Fatalf("run near the end of pcap time: %d frames, stats %d", len(fr), st.Packets)
+	}
 	// A short duration ends first.
 	o := Options{Seed: 3, Hosts: 10, Start: busy, Duration: time.Minute, Packets: 1 << 30}
-	b, st := generate(t, o)
+	b, st = generate(t, o)
 	fr := readBack(t, b)
 	if len(fr) == 0 || len(fr) != st.Packets || !fr[len(fr)-1].ts.Before(busy.Add(time.Minute)) {
 		t.Fatalf("duration-bounded run: %d packets, stats %d", len(fr), st.Packets)
@@ -130,6 +136,8 @@ func TestOptionErrors(t *testing.T) {
 		{Packets: -1},
 		{IPv6Share: 1.5},
 		{IPv6Share: math.NaN()},
+		{Start: time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC)},
+		{Start: time.Date(2106, 3, 1, 0, 0, 0, 0, time.UTC)},
 	} {
 		var buf bytes.Buffer
 		_, err := Write(&buf, o)
