@@ -102,9 +102,6 @@ func (pw *pcapWriter) flush() {
 	}
 }
 
-// l4 returns the buffer the transport header and payload are written into.
-func (g *gen) l4() []byte { return g.buf[l4Off:] }
-
 // emitL4 finishes the frame whose transport header and payload of l4len
 // bytes are already in g.buf at l4Off: it fills the transport checksum,
 // writes the IP and Ethernet headers in front and records the frame at ts.
@@ -230,8 +227,8 @@ func fold(acc uint64) uint16 {
 	return ^uint16(acc)
 }
 
-// udp writes a UDP header in front of the n payload bytes already at
-// g.l4()[8:] and emits the frame.
+// emitUDP writes a UDP header in front of the n payload bytes already at
+// g.buf[l4Off+8:] and emits the frame.
 func (g *gen) emitUDP(ts int64, p *path, sport, dport uint16, n int) {
 	h := g.buf[l4Off:]
 	binary.BigEndian.PutUint16(h[0:], sport)

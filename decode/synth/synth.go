@@ -152,7 +152,6 @@ type gen struct {
 	first    int64
 	last     int64
 	w        world
-	rng      *rand.Rand // the generator's own stream (shared services)
 	conns    []*tcpConn // free list
 	quics    []*quicConn
 	script   []*script
@@ -168,7 +167,6 @@ func newGen(w io.Writer, o Options) *gen {
 		end:   math.MaxInt64,
 		limit: o.Packets,
 		buf:   make([]byte, bufSize),
-		rng:   rand.New(rand.NewPCG(o.Seed, 0x67656e)), // "gen"
 	}
 	if o.Duration > 0 && int64(o.Duration) < math.MaxInt64-g.start {
 		g.end = g.start + int64(o.Duration)
