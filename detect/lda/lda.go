@@ -132,8 +132,8 @@ func (m *Model) Perplexity(c *Corpus) float64 {
 
 // Fit runs the EM optimizer on c. It checks ctx between iterations.
 //
-// Initialisation: every non-zero cell i (in corpus order) draws K uniforms
-// from a counter-based generator keyed by (Seed, i), normalises them to γ,
+// Initialisation: every non-zero cell (d, w) draws K uniforms from a
+// counter-based generator keyed by (Seed, d, w), normalises them to γ,
 // and adds count·γ to N_d· and N_w·. Each iteration then, for every cell
 // (d, w, n) at once, from the previous iteration's counts:
 //
@@ -169,12 +169,16 @@ func Fit(ctx context.Context, c *Corpus, opt Options) (*Model, error) {
 // BlockSize cells; each block owns its documents' N_d· rows and a private
 // partial N_w· for the words it touches. Partials are added into N_w· block
 // by block in block order, so every sum has one fixed order.
+//
+// Topic vectors are stored with a stride of K rounded up to a multiple of 4
+// (zero padding), so the per-cell kernels work on 4-wide lanes; the lanes
+// fix the summation order of Σ_k γ_k (four partial sums), which the AVX2
+// and the portable kernels share exactly.
 type engine struct {
 	c       *Corpus
-	k       int
+	k, s    int // topics and row stride
 	o       Options
 	blocks  []block
-	local   []int32   // per cell: row of its word in its block's partial
 	wmDoc   []int32   // cells of each block in word-major order: document − block's first document
 	wmCount []float64 // … and their counts
 	partial []float64 // all blocks' partial N_w· rows
@@ -194,28 +198,34 @@ type block struct {
 	off        int     // first partial row of the block
 }
 
+// maxBlockDocs caps the documents of a block so that their two N_d· row
+// sets (read and written per cell, in word-major order) stay cache-resident.
+const maxBlockDocs = 512
+
 // wordChunk is the number of vocabulary rows one reduction task handles.
 const wordChunk = 2048
 
 func newEngine(c *Corpus, o Options) *engine {
 	k := o.Topics
+	st := (k + 3) &^ 3
 	D, W := c.NumDocs(), c.NumWords
-	e := &engine{c: c, k: k, o: o,
-		ndk: make([]float64, D*k), ndkNew: make([]float64, D*k),
-		nwk: make([]float64, W*k), nwkNew: make([]float64, W*k), wf: make([]float64, W*k),
-		nk: make([]float64, k), inv: make([]float64, k),
-		local: make([]int32, c.NNZ()), wmDoc: make([]int32, c.NNZ()), wmCount: make([]float64, c.NNZ()),
+	e := &engine{c: c, k: k, s: st, o: o,
+		ndk: make([]float64, D*st), ndkNew: make([]float64, D*st),
+		nwk: make([]float64, W*st), nwkNew: make([]float64, W*st), wf: make([]float64, W*st),
+		nk: make([]float64, st), inv: make([]float64, st),
+		wmDoc: make([]int32, c.NNZ()), wmCount: make([]float64, c.NNZ()),
 	}
 	for d := 0; d < D; {
 		b := block{doc0: d}
 		start := c.DocStart[d]
-		for d < D && (d == b.doc0 || c.DocStart[d+1]-start <= o.BlockSize) {
+		for d < D && (d == b.doc0 || c.DocStart[d+1]-start <= o.BlockSize && d-b.doc0 < maxBlockDocs) {
 			d++
 		}
 		b.doc1 = d
 		e.blocks = append(e.blocks, b)
 	}
-	// Distinct words per block and each cell's row; independent per block.
+	// Per block: its distinct words and its cells in word-major order
+	// (a counting sort on the word; documents stay ascending within a word).
 	parallel(len(e.blocks), o.Workers, func() func(int) {
 		mark := make([]int32, W)
 		for i := range mark {
@@ -235,18 +245,9 @@ func newEngine(c *Corpus, o Options) *engine {
 			for j, w := range words {
 				mark[w] = int32(j)
 			}
-			for i := lo; i < hi; i++ {
-				e.local[i] = mark[c.Word[i]]
-			}
-			for _, w := range words {
-				mark[w] = -1
-			}
-			b.words = words
-			// Word-major copy of the block's cells (counting sort on the
-			// local word; documents stay ascending within a word).
 			ws := make([]int32, len(words)+1)
-			for _, l := range e.local[lo:hi] {
-				ws[l+1]++
+			for _, w := range c.Word[lo:hi] {
+				ws[mark[w]+1]++
 			}
 			for j := range words {
 				ws[j+1] += ws[j]
@@ -254,13 +255,17 @@ func newEngine(c *Corpus, o Options) *engine {
 			fill := slices.Clone(ws[:len(words)])
 			for d := b.doc0; d < b.doc1; d++ {
 				for i := c.DocStart[d]; i < c.DocStart[d+1]; i++ {
-					p := lo + int(fill[e.local[i]])
-					fill[e.local[i]]++
+					l := mark[c.Word[i]]
+					p := lo + int(fill[l])
+					fill[l]++
 					e.wmDoc[p] = int32(d - b.doc0)
 					e.wmCount[p] = c.Count[i]
 				}
 			}
-			b.wordStart = ws
+			for _, w := range words {
+				mark[w] = -1
+			}
+			b.words, b.wordStart = words, ws
 		}
 	})
 	rows := 0
@@ -268,18 +273,19 @@ func newEngine(c *Corpus, o Options) *engine {
 		e.blocks[i].off = rows
 		rows += len(e.blocks[i].words)
 	}
-	e.partial = make([]float64, rows*k)
+	e.partial = make([]float64, rows*st)
 	return e
 }
 
 // step runs one synchronous update (or the random initialisation) and
 // leaves the new counts in ndk, nwk and nk.
 func (e *engine) step(init bool) {
-	c, k := e.c, e.k
+	c, k, st := e.c, e.k, e.s
 	a1 := e.o.Alpha - 1
 	if !init {
 		// The word factor (N_wk + η − 1)/(N_k + W(η − 1)) depends only on the
 		// previous iteration: compute it once per word instead of per cell.
+		// Padding lanes stay 0, so they contribute nothing anywhere.
 		wEta := float64(c.NumWords) * (e.o.Eta - 1)
 		for t := 0; t < k; t++ {
 			e.inv[t] = 1 / (e.nk[t] + wEta)
@@ -287,43 +293,39 @@ func (e *engine) step(init bool) {
 		e1, inv := e.o.Eta-1, e.inv
 		parallel((c.NumWords+wordChunk-1)/wordChunk, e.o.Workers, func() func(int) {
 			return func(ci int) {
-				lo, hi := ci*wordChunk*k, min((ci+1)*wordChunk, c.NumWords)*k
-				src, dst := e.nwk[lo:hi], e.wf[lo:hi]
-				for i, v := range src {
-					dst[i] = (v + e1) * inv[i%k]
+				for w := ci * wordChunk; w < min((ci+1)*wordChunk, c.NumWords); w++ {
+					src, dst := e.nwk[w*st:][:k], e.wf[w*st:][:k]
+					for t, v := range src {
+						dst[t] = (v + e1) * inv[t]
+					}
 				}
 			}
 		})
 	}
 	parallel(len(e.blocks), e.o.Workers, func() func(int) {
-		g := make([]float64, k)
+		g := make([]float64, st)
 		return func(bi int) {
 			b := &e.blocks[bi]
-			part := e.partial[b.off*k : (b.off+len(b.words))*k]
-			clear(part)
-			clear(e.ndkNew[b.doc0*k : b.doc1*k])
-			if init {
-				for d := b.doc0; d < b.doc1; d++ {
-					acc := e.ndkNew[d*k : (d+1)*k]
-					for i := c.DocStart[d]; i < c.DocStart[d+1]; i++ {
-						sum := initGamma(e.o.Seed, i, g)
-						scaleInto(acc, part[int(e.local[i])*k:][:k], g, c.Count[i]/sum)
-					}
-				}
-				return
-			}
+			clear(e.ndkNew[b.doc0*st : b.doc1*st])
 			// Word-major: a word's factor row and partial row stay in L1
-			// while its cells stream by; the block's few document rows
-			// stay in L2. Each sum still runs in (document, word) order.
+			// while its cells stream by; the block's few document rows stay
+			// in L2. Each document's sum still runs in ascending word order
+			// and each word's in ascending document order.
 			lo := c.DocStart[b.doc0]
-			ndk, ndkNew := e.ndk[b.doc0*k:b.doc1*k], e.ndkNew[b.doc0*k:b.doc1*k]
+			ndk, ndkNew := e.ndk[b.doc0*st:b.doc1*st], e.ndkNew[b.doc0*st:b.doc1*st]
 			for j, w := range b.words {
-				wf := e.wf[int(w)*k:][:k]
-				row := part[j*k:][:k]
+				wf := e.wf[int(w)*st:][:st]
+				row := e.partial[(b.off+j)*st:][:st]
+				clear(row)
 				for p := lo + int(b.wordStart[j]); p < lo+int(b.wordStart[j+1]); p++ {
-					dr := int(e.wmDoc[p]) * k
-					sum := gammaRow(g, wf, ndk[dr:dr+k], a1)
-					scaleInto(ndkNew[dr:dr+k], row, g, e.wmCount[p]/sum)
+					dr := int(e.wmDoc[p]) * st
+					var sum float64
+					if init {
+						sum = initGamma(e.o.Seed, b.doc0+int(e.wmDoc[p]), int(w), g[:k])
+					} else {
+						sum = gammaRow(g, wf, ndk[dr:dr+st], a1)
+					}
+					scaleInto(ndkNew[dr:dr+st], row, g, e.wmCount[p]/sum)
 				}
 			}
 		}
@@ -333,13 +335,13 @@ func (e *engine) step(init bool) {
 	parallel(chunks, e.o.Workers, func() func(int) {
 		return func(ci int) {
 			lo, hi := int32(ci*wordChunk), int32(min((ci+1)*wordChunk, c.NumWords))
-			clear(e.nwkNew[int(lo)*k : int(hi)*k])
+			clear(e.nwkNew[int(lo)*st : int(hi)*st])
 			for bi := range e.blocks {
 				b := &e.blocks[bi]
 				j := sort.Search(len(b.words), func(j int) bool { return b.words[j] >= lo })
 				for ; j < len(b.words) && b.words[j] < hi; j++ {
-					src := e.partial[(b.off+j)*k:][:k]
-					dst := e.nwkNew[int(b.words[j])*k:][:k]
+					src := e.partial[(b.off+j)*st:][:k]
+					dst := e.nwkNew[int(b.words[j])*st:][:k]
 					for t, v := range src {
 						dst[t] += v
 					}
@@ -349,8 +351,7 @@ func (e *engine) step(init bool) {
 	})
 	clear(e.nk)
 	for w := 0; w < c.NumWords; w++ {
-		row := e.nwkNew[w*k:][:k]
-		for t, v := range row {
+		for t, v := range e.nwkNew[w*st:][:k] {
 			e.nk[t] += v
 		}
 	}
@@ -358,49 +359,15 @@ func (e *engine) step(init bool) {
 	e.nwk, e.nwkNew = e.nwkNew, e.nwk
 }
 
-// gammaRow sets g[t] = wf[t]·(nd[t] + a1) and returns Σ g. Four partial
-// sums break the add latency chain; their order is fixed, so results stay
-// deterministic.
-func gammaRow(g, wf, nd []float64, a1 float64) float64 {
-	n := len(g)
-	wf, nd = wf[:n], nd[:n]
-	var s0, s1, s2, s3 float64
-	t := 0
-	for ; t+4 <= n; t += 4 {
-		v0, v1, v2, v3 := wf[t]*(nd[t]+a1), wf[t+1]*(nd[t+1]+a1), wf[t+2]*(nd[t+2]+a1), wf[t+3]*(nd[t+3]+a1)
-		g[t], g[t+1], g[t+2], g[t+3] = v0, v1, v2, v3
-		s0 += v0
-		s1 += v1
-		s2 += v2
-		s3 += v3
-	}
-	for ; t < n; t++ {
-		v := wf[t] * (nd[t] + a1)
-		g[t] = v
-		s0 += v
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// scaleInto adds g·scale to both acc and row.
-func scaleInto(acc, row, g []float64, scale float64) {
-	n := len(g)
-	acc, row = acc[:n], row[:n]
-	for t, v := range g {
-		v *= scale
-		acc[t] += v
-		row[t] += v
-	}
-}
-
 func (e *engine) model() *Model {
-	c, k := e.c, e.k
+	c, k, st := e.c, e.k, e.s
 	D, W := c.NumDocs(), c.NumWords
 	m := &Model{K: k, NumDocs: D, NumWords: W,
 		Theta: make([]float64, D*k), Phi: make([]float64, W*k),
-		DocTopic: e.ndk, WordTopic: e.nwk, TopicTotal: e.nk}
+		DocTopic: make([]float64, D*k), WordTopic: make([]float64, W*k), TopicTotal: slices.Clone(e.nk[:k])}
 	for d := 0; d < D; d++ {
-		row := e.ndk[d*k : (d+1)*k]
+		row := e.ndk[d*st:][:k]
+		copy(m.DocTopic[d*k:], row)
 		s := 0.0
 		for _, v := range row {
 			s += v
@@ -412,21 +379,24 @@ func (e *engine) model() *Model {
 		}
 	}
 	for w := 0; w < W; w++ {
-		for t := 0; t < k; t++ {
+		row := e.nwk[w*st:][:k]
+		copy(m.WordTopic[w*k:], row)
+		for t, v := range row {
 			if e.nk[t] > 0 {
-				m.Phi[w*k+t] = e.nwk[w*k+t] / e.nk[t]
+				m.Phi[w*k+t] = v / e.nk[t]
 			}
 		}
 	}
 	return m
 }
 
-// initGamma fills g with K uniforms in [0, 1) for cell i and returns their
-// sum. The generator is SplitMix64 keyed by (seed, i), so a cell's draw does
-// not depend on which goroutine or block handles it.
-func initGamma(seed uint64, i int, g []float64) float64 {
+// initGamma fills g with K uniforms in [0, 1) for the cell (doc, word) and
+// returns their sum. The generator is SplitMix64 keyed by (seed, doc, word),
+// so a cell's draw depends only on the seed and the sorted document and word
+// order, never on which goroutine or block handles it.
+func initGamma(seed uint64, doc, word int, g []float64) float64 {
 	const golden = 0x9e3779b97f4a7c15
-	s := mix64(seed ^ mix64(uint64(i)+golden))
+	s := mix64(seed ^ mix64((uint64(doc)<<32|uint64(uint32(word)))+golden))
 	sum := 0.0
 	for t := range g {
 		s += golden

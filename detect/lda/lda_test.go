@@ -27,15 +27,13 @@ func referenceFit(counts [][]float64, W int, o Options) (theta, phi [][]float64)
 	ndk := make2(D, K)
 	nwk := make2(W, K)
 	g := make([]float64, K)
-	cell := 0
 	for d := 0; d < D; d++ {
 		for w := 0; w < W; w++ {
 			n := counts[d][w]
 			if n == 0 {
 				continue
 			}
-			sum := initGamma(o.Seed, cell, g)
-			cell++
+			sum := initGamma(o.Seed, d, w, g)
 			for k := 0; k < K; k++ {
 				ndk[d][k] += n * (g[k] / sum)
 				nwk[w][k] += n * (g[k] / sum)
