@@ -158,7 +158,7 @@ func Open(dir string) (*Case, error) {
 	// directory looks exactly like a dead one's. The sweep is best effort:
 	// leftovers never affect reading, and a case on read-only media must
 	// still open (NewSegment sweeps again and reports failures).
-	if lock, err := lockfile.TryLock(filepath.Join(dir, lockFileName)); err == nil {
+	if lock, err := lockfile.TryLockExisting(filepath.Join(dir, lockFileName)); err == nil {
 		atomicfile.RemoveTemps(dir)
 		lock.Unlock()
 	}

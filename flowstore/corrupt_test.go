@@ -134,6 +134,8 @@ func TestCorruptColumnFile(t *testing.T) {
 	}{
 		{"truncated to 0 bytes", flows, func(b []byte) []byte { return b[:0] },
 			`FILE: header at offset 0: truncated: need 4 bytes at offset 0, file has 0`, ErrTruncated},
+		{"short text file", flows, func([]byte) []byte { return []byte("hello\n") },
+			`FILE: header at offset 0: bad magic: 0x68656c6c, want 0x53504346 \("SPCF"\)`, ErrBadMagic},
 		{"truncated inside the fixed header", flows, func(b []byte) []byte { return b[:10] },
 			`FILE: header at offset 0: truncated: need 4 bytes at offset 8, file has 10`, ErrTruncated},
 		{"truncated inside the header page", flows, func(b []byte) []byte { return b[:100] },

@@ -132,6 +132,10 @@ func parseTable(data []byte, path string, seg int, want string) (*Table, error) 
 	hdrErr := func(off uint64, err error) error {
 		return &CorruptError{Path: path, Segment: seg, Table: t.name, Part: -1, Offset: int64(off), Err: err}
 	}
+	// A file that is not a column file at all says so, however short.
+	if len(data) >= len(fileMagic) && string(data[:len(fileMagic)]) != fileMagic {
+		return nil, hdrErr(0, fmt.Errorf("%w: %#x, want %#x (%q)", ErrBadMagic, data[:len(fileMagic)], fileMagic, fileMagic))
+	}
 	d := &decbuf{b: data}
 	magic := d.bytes(4)
 	version := d.u32()

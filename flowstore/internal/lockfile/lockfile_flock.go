@@ -28,6 +28,21 @@ func TryLock(path string) (*Lock, error) {
 			return nil, fmt.Errorf("open lock %s: %w", path, err)
 		}
 	}
+	return lock(f, path, writable)
+}
+
+// TryLockExisting is TryLock for a short check by a reader: it neither
+// creates the file nor writes to it, so opening a case modifies nothing.
+func TryLockExisting(path string) (*Lock, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open lock %s: %w", path, err)
+	}
+	return lock(f, path, false)
+}
+
+func lock(f *os.File, path string, writable bool) (*Lock, error) {
+	var err error
 	for {
 		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if !errors.Is(err, syscall.EINTR) {

@@ -26,6 +26,10 @@ func TryLock(path string) (*Lock, error) {
 	return &Lock{impl{path: path}}, nil
 }
 
+// TryLockExisting is TryLock for a short check by a reader. Without
+// flock a check cannot avoid creating the lock file, so this is TryLock.
+func TryLockExisting(path string) (*Lock, error) { return TryLock(path) }
+
 // Unlock releases the lock. Calling it more than once is harmless.
 func (l *Lock) Unlock() error {
 	if l == nil || l.path == "" {
