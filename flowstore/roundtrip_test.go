@@ -3,6 +3,7 @@ package flowstore
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -319,5 +320,53 @@ func TestAccessorErrors(t *testing.T) {
 	}
 	if _, err := c.NewSegment(); !errors.Is(err, ErrClosed) {
 		t.Errorf("NewSegment after Close: %v", err)
+	}
+}
+
+// TestConcurrentReaders: tables are shared by detectors running in
+// parallel; run with -race.
+func TestConcurrentReaders(t *testing.T) {
+	c := newCase(t)
+	d := genSegment(60, 2000, 1000, 30)
+	writeSegment(t, c, d)
+	cc := reopen(t, c)
+	s := cc.Segments()[0]
+	errc := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			ft, err := s.Flows()
+			if err != nil {
+				errc <- err
+				return
+			}
+			dt, err := s.DNS()
+			if err != nil {
+				errc <- err
+				return
+			}
+			var r flow.Record
+			var m flow.DNSMessage
+			for i := g; i < len(d.flows); i += 8 {
+				if err := ft.FlowAt(i, &r); err != nil || r != d.flows[i] {
+					errc <- fmt.Errorf("flow %d: %v", i, err)
+					return
+				}
+			}
+			for i := g; i < len(d.dns); i += 8 {
+				if err := dt.DNSAt(i, &m); err != nil || !sameDNS(m, d.dns[i]) {
+					errc <- fmt.Errorf("dns %d: %v", i, err)
+					return
+				}
+			}
+			if g%2 == 0 {
+				ft.Verify()
+			}
+			errc <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
