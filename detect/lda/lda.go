@@ -7,7 +7,6 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 )
@@ -166,9 +165,11 @@ func Fit(ctx context.Context, c *Corpus, opt Options) (*Model, error) {
 }
 
 // engine holds the EM state. Documents are cut into blocks of about
-// BlockSize cells; each block owns its documents' N_d· rows and a private
-// partial N_w· for the words it touches. Partials are added into N_w· block
-// by block in block order, so every sum has one fixed order.
+// BlockSize cells; each block owns its documents' N_d· rows and computes a
+// partial N_w· for the words it touches. Blocks are handed out in order and
+// their partials are added into N_w· strictly in block order (a block waits
+// for its predecessor's commit), so every sum has one fixed order while only
+// one partial buffer per worker exists.
 //
 // Topic vectors are stored with a stride of K rounded up to a multiple of 4
 // (zero padding), so the per-cell kernels work on 4-wide lanes; the lanes
@@ -181,7 +182,7 @@ type engine struct {
 	blocks  []block
 	wmDoc   []int32   // cells of each block in word-major order: document − block's first document
 	wmCount []float64 // … and their counts
-	partial []float64 // all blocks' partial N_w· rows
+	maxRows int       // most distinct words in one block
 	ndk     []float64 // N_dk of the previous iteration
 	ndkNew  []float64
 	nwk     []float64 // N_wk of the previous iteration
@@ -195,14 +196,13 @@ type block struct {
 	doc0, doc1 int     // documents [doc0, doc1)
 	words      []int32 // sorted distinct words of the block's cells
 	wordStart  []int32 // word-major cells of words[j] are wm*[lo+wordStart[j] : lo+wordStart[j+1]]
-	off        int     // first partial row of the block
 }
 
 // maxBlockDocs caps the documents of a block so that their two N_d· row
 // sets (read and written per cell, in word-major order) stay cache-resident.
 const maxBlockDocs = 512
 
-// wordChunk is the number of vocabulary rows one reduction task handles.
+// wordChunk is the number of vocabulary rows one word-factor task handles.
 const wordChunk = 2048
 
 func newEngine(c *Corpus, o Options) *engine {
@@ -268,12 +268,9 @@ func newEngine(c *Corpus, o Options) *engine {
 			b.words, b.wordStart = words, ws
 		}
 	})
-	rows := 0
 	for i := range e.blocks {
-		e.blocks[i].off = rows
-		rows += len(e.blocks[i].words)
+		e.maxRows = max(e.maxRows, len(e.blocks[i].words))
 	}
-	e.partial = make([]float64, rows*st)
 	return e
 }
 
@@ -302,53 +299,48 @@ func (e *engine) step(init bool) {
 			}
 		})
 	}
-	parallel(len(e.blocks), e.o.Workers, func() func(int) {
-		g := make([]float64, st)
-		return func(bi int) {
-			b := &e.blocks[bi]
-			clear(e.ndkNew[b.doc0*st : b.doc1*st])
-			// Word-major: a word's factor row and partial row stay in L1
-			// while its cells stream by; the block's few document rows stay
-			// in L2. Each document's sum still runs in ascending word order
-			// and each word's in ascending document order.
-			lo := c.DocStart[b.doc0]
-			ndk, ndkNew := e.ndk[b.doc0*st:b.doc1*st], e.ndkNew[b.doc0*st:b.doc1*st]
-			for j, w := range b.words {
-				wf := e.wf[int(w)*st:][:st]
-				row := e.partial[(b.off+j)*st:][:st]
-				clear(row)
-				for p := lo + int(b.wordStart[j]); p < lo+int(b.wordStart[j+1]); p++ {
-					dr := int(e.wmDoc[p]) * st
-					var sum float64
-					if init {
-						sum = initGamma(e.o.Seed, b.doc0+int(e.wmDoc[p]), int(w), g[:k])
-					} else {
-						sum = gammaRow(g, wf, ndk[dr:dr+st], a1)
-					}
-					scaleInto(ndkNew[dr:dr+st], row, g, e.wmCount[p]/sum)
+	clear(e.nwkNew)
+	var (
+		next      atomic.Int64
+		mu        sync.Mutex
+		turn      = sync.NewCond(&mu)
+		committed int
+		wg        sync.WaitGroup
+	)
+	workers := max(1, min(e.o.Workers, len(e.blocks)))
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g := make([]float64, st)
+			part := make([]float64, e.maxRows*st)
+			for {
+				bi := int(next.Add(1) - 1)
+				if bi >= len(e.blocks) {
+					return
 				}
-			}
-		}
-	})
-	// N_w· = Σ over blocks, in block order, of the partials.
-	chunks := (c.NumWords + wordChunk - 1) / wordChunk
-	parallel(chunks, e.o.Workers, func() func(int) {
-		return func(ci int) {
-			lo, hi := int32(ci*wordChunk), int32(min((ci+1)*wordChunk, c.NumWords))
-			clear(e.nwkNew[int(lo)*st : int(hi)*st])
-			for bi := range e.blocks {
 				b := &e.blocks[bi]
-				j := sort.Search(len(b.words), func(j int) bool { return b.words[j] >= lo })
-				for ; j < len(b.words) && b.words[j] < hi; j++ {
-					src := e.partial[(b.off+j)*st:][:k]
-					dst := e.nwkNew[int(b.words[j])*st:][:k]
+				e.runBlock(b, init, g, part, a1)
+				// Commit in block order: wait for the predecessor.
+				mu.Lock()
+				for committed != bi {
+					turn.Wait()
+				}
+				mu.Unlock()
+				for j, w := range b.words {
+					dst, src := e.nwkNew[int(w)*st:][:k], part[j*st:][:k]
 					for t, v := range src {
 						dst[t] += v
 					}
 				}
+				mu.Lock()
+				committed++
+				turn.Broadcast()
+				mu.Unlock()
 			}
-		}
-	})
+		}()
+	}
+	wg.Wait()
 	clear(e.nk)
 	for w := 0; w < c.NumWords; w++ {
 		for t, v := range e.nwkNew[w*st:][:k] {
@@ -357,6 +349,35 @@ func (e *engine) step(init bool) {
 	}
 	e.ndk, e.ndkNew = e.ndkNew, e.ndk
 	e.nwk, e.nwkNew = e.nwkNew, e.nwk
+}
+
+// runBlock computes one block: its documents' new N_d· rows (written in
+// place) and its partial N_w· rows (into part, row j for b.words[j]).
+//
+// Word-major: a word's factor row and partial row stay in L1 while its
+// cells stream by, and the block's few document rows stay in L2. Each
+// document's sum still runs in ascending word order and each word's in
+// ascending document order.
+func (e *engine) runBlock(b *block, init bool, g, part []float64, a1 float64) {
+	c, k, st := e.c, e.k, e.s
+	clear(e.ndkNew[b.doc0*st : b.doc1*st])
+	lo := c.DocStart[b.doc0]
+	ndk, ndkNew := e.ndk[b.doc0*st:b.doc1*st], e.ndkNew[b.doc0*st:b.doc1*st]
+	for j, w := range b.words {
+		wf := e.wf[int(w)*st:][:st]
+		row := part[j*st:][:st]
+		clear(row)
+		for p := lo + int(b.wordStart[j]); p < lo+int(b.wordStart[j+1]); p++ {
+			dr := int(e.wmDoc[p]) * st
+			var sum float64
+			if init {
+				sum = initGamma(e.o.Seed, b.doc0+int(e.wmDoc[p]), int(w), g[:k])
+			} else {
+				sum = gammaRow(g, wf, ndk[dr:dr+st], a1)
+			}
+			scaleInto(ndkNew[dr:dr+st], row, g, e.wmCount[p]/sum)
+		}
+	}
 }
 
 func (e *engine) model() *Model {

@@ -18,7 +18,9 @@ type Flow struct {
 	Src, Dst         flow.Addr
 	SrcPort, DstPort uint16
 	Proto            uint8
-	Packets, Bytes   uint64
+	Packets, Bytes   uint64 // source → destination; these make the words (Spot's ipkt, ibyt)
+	OutPackets       uint64 // reverse direction of a biflow; only for Spot's opkt output column
+	OutBytes         uint64 // … and obyt
 }
 
 // Flows is random access to the flows being analysed. Implementations must
@@ -39,18 +41,21 @@ func (r Records) Len() int { return len(r) }
 func (r Records) Flow(i int) Flow {
 	x := &r[i]
 	return Flow{Time: x.First, Duration: x.Last - x.First, Src: x.Src, Dst: x.Dst,
-		SrcPort: x.SrcPort, DstPort: x.DstPort, Proto: x.Proto, Packets: x.Packets, Bytes: x.Bytes}
+		SrcPort: x.SrcPort, DstPort: x.DstPort, Proto: x.Proto, Packets: x.Packets, Bytes: x.Bytes,
+		OutPackets: x.OutPackets, OutBytes: x.OutBytes}
 }
 
 // Columns adapts parallel column slices (one element per flow), e.g. the
-// columns of a case file. Duration may be nil (zero durations).
+// columns of a case file. Duration, OutPackets and OutBytes are only read
+// for Spot's output columns and may be nil (zeros).
 type Columns struct {
-	Time             []int64
-	Duration         []int64
-	Src, Dst         []flow.Addr
-	SrcPort, DstPort []uint16
-	Proto            []uint8
-	Packets, Bytes   []uint64
+	Time                 []int64
+	Duration             []int64
+	Src, Dst             []flow.Addr
+	SrcPort, DstPort     []uint16
+	Proto                []uint8
+	Packets, Bytes       []uint64
+	OutPackets, OutBytes []uint64
 }
 
 func (c *Columns) Len() int { return len(c.Time) }
@@ -60,6 +65,12 @@ func (c *Columns) Flow(i int) Flow {
 		Proto: c.Proto[i], Packets: c.Packets[i], Bytes: c.Bytes[i]}
 	if c.Duration != nil {
 		f.Duration = c.Duration[i]
+	}
+	if c.OutPackets != nil {
+		f.OutPackets = c.OutPackets[i]
+	}
+	if c.OutBytes != nil {
+		f.OutBytes = c.OutBytes[i]
 	}
 	return f
 }
@@ -73,8 +84,10 @@ func (c *Columns) Validate() error {
 			return fmt.Errorf("flow columns: %s has %d rows, time has %d", name, l, n)
 		}
 	}
-	if c.Duration != nil && len(c.Duration) != n {
-		return fmt.Errorf("flow columns: duration has %d rows, time has %d", len(c.Duration), n)
+	for name, col := range map[string]int{"duration": len(c.Duration), "outpackets": len(c.OutPackets), "outbytes": len(c.OutBytes)} {
+		if col != 0 && col != n {
+			return fmt.Errorf("flow columns: %s has %d rows, time has %d", name, col, n)
+		}
 	}
 	return nil
 }

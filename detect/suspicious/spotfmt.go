@@ -123,7 +123,8 @@ func splitE(s []byte) ([]byte, int) {
 // trday, trhour, trminute, trsec, tdur, sip, dip, sport, dport, proto, ipkt,
 // ibyt, opkt, obyt, score. Times are the flow's Time in loc (nil: UTC);
 // tdur is the duration in seconds with millisecond precision read as a Java
-// float, as nfdump → Hive did; opkt/obyt are 0 (unidirectional flows).
+// float, as nfdump → Hive did; opkt/obyt are the reverse counters of a
+// biflow (0 for unidirectional records).
 func WriteFlowResults(w io.Writer, fl Flows, idx []int, scores []float64, loc *time.Location) error {
 	if loc == nil {
 		loc = time.UTC
@@ -157,7 +158,11 @@ func WriteFlowResults(w io.Writer, fl Flows, idx []int, scores []float64, loc *t
 		line = strconv.AppendUint(line, f.Packets, 10)
 		line = append(line, '\t')
 		line = strconv.AppendUint(line, f.Bytes, 10)
-		line = append(line, "\t0\t0\t"...)
+		line = append(line, '\t')
+		line = strconv.AppendUint(line, f.OutPackets, 10)
+		line = append(line, '\t')
+		line = strconv.AppendUint(line, f.OutBytes, 10)
+		line = append(line, '\t')
 		line = AppendJavaDouble(line, scores[i])
 		line = append(line, '\n')
 		if _, err := bw.Write(line); err != nil {

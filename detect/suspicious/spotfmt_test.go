@@ -124,7 +124,7 @@ func TestWriteFlowResults(t *testing.T) {
 	at := time.Date(2016, 7, 8, 13, 5, 9, 500e6, time.UTC).UnixNano()
 	recs := Records{
 		{First: at, Last: at + 1234567890, Src: addr("172.16.0.129"), Dst: addr("10.0.2.202"), SrcPort: 1024, DstPort: 80,
-			Proto: flow.ProtoTCP, Packets: 39, Bytes: 12522},
+			Proto: flow.ProtoTCP, Packets: 39, Bytes: 12522, OutPackets: 30, OutBytes: 40000},
 		{First: at, Last: at, Src: addr("2001:db8::1"), Dst: addr("2001:db8::2"), DstPort: 8 << 8, Proto: flow.ProtoICMPv6,
 			Packets: 1, Bytes: 64},
 	}
@@ -134,7 +134,7 @@ func TestWriteFlowResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "2016-07-08 13:05:09\t2016\t7\t8\t13\t5\t9\t0.0\t2001:db8::1\t2001:db8::2\t0\t2048\tICMP6\t1\t64\t0\t0\t1.3209783610934376E-8\n" +
-		"2016-07-08 13:05:09\t2016\t7\t8\t13\t5\t9\t1.234\t172.16.0.129\t10.0.2.202\t1024\t80\tTCP\t39\t12522\t0\t0\t0.09999509592695424\n"
+		"2016-07-08 13:05:09\t2016\t7\t8\t13\t5\t9\t1.234\t172.16.0.129\t10.0.2.202\t1024\t80\tTCP\t39\t12522\t30\t40000\t0.09999509592695424\n"
 	if got := buf.String(); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}

@@ -189,6 +189,7 @@ func randomFlows(rng *rand.Rand, n int) Records {
 			Dst:     flow.AddrFrom4([4]byte{10, 0, 1, byte(rng.IntN(12))}),
 			SrcPort: ports[rng.IntN(len(ports))], DstPort: ports[rng.IntN(len(ports))],
 			Proto: []uint8{1, 6, 17, 47}[rng.IntN(4)], Packets: uint64(rng.IntN(20)), Bytes: uint64(rng.IntN(5000)),
+			OutPackets: uint64(rng.IntN(3)), OutBytes: uint64(rng.IntN(300)),
 		}
 		if rng.IntN(10) == 0 {
 			recs[i].Src = addr("2001:db8::1")
@@ -384,6 +385,7 @@ func TestColumnsAdapter(t *testing.T) {
 		c.Src, c.Dst = append(c.Src, r.Src), append(c.Dst, r.Dst)
 		c.SrcPort, c.DstPort = append(c.SrcPort, r.SrcPort), append(c.DstPort, r.DstPort)
 		c.Proto, c.Packets, c.Bytes = append(c.Proto, r.Proto), append(c.Packets, r.Packets), append(c.Bytes, r.Bytes)
+		c.OutPackets, c.OutBytes = append(c.OutPackets, r.OutPackets), append(c.OutBytes, r.OutBytes)
 	}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
