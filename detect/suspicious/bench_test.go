@@ -173,3 +173,28 @@ func BenchmarkScoreFlows(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(recs)), "ns/flow")
 }
+
+// BenchmarkBuildDNSCorpus measures DNS words (domain parsing, entropy,
+// learned popularity) and interning per response.
+func BenchmarkBuildDNSCorpus(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	names := []string{"www.google.com", "mail.example.co.uk", "cdn.static.example.net", "x9f3k2.evil.info",
+		"123.103.104.10.in-addr.arpa", "api.service.internal.corp.com", "a.b.c.d.e.f.amazon.com.mx"}
+	ev := make(DNSEventSlice, 200_000)
+	for i := range ev {
+		name := names[rng.IntN(len(names))]
+		if rng.IntN(10) == 0 {
+			name = strconv.FormatUint(rng.Uint64(), 36) + ".tunnel.example.com" // high-entropy subdomains
+		}
+		ev[i] = DNSEvent{Time: int64(i) * 1e9, Client: flow.AddrFrom4([4]byte{10, 0, byte(rng.IntN(20)), byte(rng.IntN(250))}),
+			FrameLen: uint32(60 + rng.IntN(400)), Name: name, Type: 1, Rcode: int32(rng.IntN(4))}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := BuildDNSCorpus(context.Background(), ev, DNSOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(ev)), "ns/event")
+}

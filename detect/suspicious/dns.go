@@ -104,6 +104,9 @@ type DNSCorpus struct {
 	Word    []int32       // per event
 }
 
+// maxNameCache bounds the per-name token cache of BuildDNSCorpus.
+const maxNameCache = 1 << 20
+
 // BuildDNSCorpus computes the word of every event and counts them into
 // per-client documents.
 func BuildDNSCorpus(ctx context.Context, ev DNSEvents, o DNSOptions) (*DNSCorpus, error) {
@@ -124,6 +127,10 @@ func BuildDNSCorpus(ctx context.Context, ev DNSEvents, o DNSOptions) (*DNSCorpus
 		dc.Popular = learnPopular(ev, dc.Doc, len(docs.addrs), rule)
 	}
 	clock := words.NewClock(o.Loc)
+	// Names repeat heavily in DNS traffic; their tokens (domain class,
+	// subdomain length and entropy bins, label count) are cached. The cache
+	// is bounded so that a flood of unique names cannot grow it without limit.
+	cache := make(map[string]words.DNSWord)
 	for i := 0; i < n; i++ {
 		if i&0xffff == 0 {
 			if err := ctx.Err(); err != nil {
@@ -131,7 +138,16 @@ func BuildDNSCorpus(ctx context.Context, ev DNSEvents, o DNSOptions) (*DNSCorpus
 			}
 		}
 		e := ev.Event(i)
-		w := words.NewDNSWord(uint64(e.FrameLen), clock.Hour(e.Time), e.Name, e.Type, e.Rcode, o.UserDomain, dc.Popular)
+		w, ok := cache[e.Name]
+		if !ok {
+			w = words.NewDNSWord(0, 0, e.Name, 0, 0, o.UserDomain, dc.Popular)
+			if len(cache) < maxNameCache {
+				cache[e.Name] = w
+			}
+		}
+		w.FrameLenBin = uint8(words.FloorLog2(uint64(e.FrameLen)))
+		w.Hour = uint8(clock.Hour(e.Time))
+		w.Type, w.Rcode = e.Type, e.Rcode
 		if dc.Word[i], err = vocab.id(w.Key()); err != nil {
 			return nil, err
 		}

@@ -447,3 +447,30 @@ func TestU64Table(t *testing.T) {
 		}
 	}
 }
+
+// Every event's word in the DNS corpus is NewDNSWord of the event (the name
+// cache must not leak one event's per-event tokens into another).
+func TestBuildDNSCorpusWords(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	names := []string{"www.google.com", "a.b.example.co.uk", "x.example.info", "abcdefg.apache.com", "mail.intel.com"}
+	var ev DNSEventSlice
+	for i := 0; i < 3000; i++ {
+		ev = append(ev, DNSEvent{Time: day.UnixNano() + rng.Int64N(int64(24*time.Hour)),
+			Client: flow.AddrFrom4([4]byte{10, 0, 0, byte(rng.IntN(50))}), FrameLen: uint32(rng.IntN(1500)),
+			Name: names[rng.IntN(len(names))], Type: int32(rng.IntN(3)) - 1, Rcode: int32(rng.IntN(4))})
+	}
+	pop := words.Popular{"google": {}}
+	dc, err := BuildDNSCorpus(context.Background(), ev, DNSOptions{UserDomain: "intel", Popular: pop})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range ev {
+		want := words.NewDNSWord(uint64(e.FrameLen), time.Unix(0, e.Time).UTC().Hour(), e.Name, e.Type, e.Rcode, "intel", pop)
+		if got := dc.Words[dc.Word[i]]; got != want {
+			t.Fatalf("event %d: word %v, want %v", i, got, want)
+		}
+		if dc.Docs[dc.Doc[i]] != e.Client {
+			t.Fatalf("event %d: wrong document", i)
+		}
+	}
+}
