@@ -16,9 +16,10 @@ import (
 // drew a random one per run; spotctl always has one, and prints it.
 const DefaultSeed uint64 = 0xdeadbeef
 
-// DefaultBlockSize is the number of non-zero cells per document block. It is
-// a constant of the algorithm, not of the machine: the blocks fix the
-// summation order, so results do not depend on how many goroutines run.
+// DefaultBlockSize is the most non-zero cells per document block (a block
+// also holds at most 512 documents). It is a constant of the algorithm, not
+// of the machine: the blocks fix the summation order, so results do not
+// depend on how many goroutines run.
 const DefaultBlockSize = 1 << 16
 
 // Options are the LDA parameters. The zero value of a field means its Spot
@@ -139,7 +140,8 @@ func (m *Model) Perplexity(c *Corpus) float64 {
 //	γ_k ∝ (N_wk + η − 1)·(N_dk + α − 1) / (N_k + W·(η − 1))
 //	new N_dk = Σ_w n·γ_k,  new N_wk = Σ_d n·γ_k,  N_k = Σ_w N_wk
 //
-// Cost per iteration is O(non-zeros × K).
+// Cost per iteration is O(non-zeros × K). Results are bit-identical for any
+// Workers and GOMAXPROCS.
 func Fit(ctx context.Context, c *Corpus, opt Options) (*Model, error) {
 	o := opt.withDefaults()
 	if o.Topics < 1 || o.Topics > 1<<16 {
