@@ -7,6 +7,7 @@ import (
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/flows"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/info"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/ingest"
+	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/score"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/synth"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/verify"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/iostreams"
@@ -18,6 +19,7 @@ func init() {
 		func(ios *iostreams.IOStreams) *cobra.Command { return info.NewCmd(ios, nil) },
 		func(ios *iostreams.IOStreams) *cobra.Command { return flows.NewCmd(ios, nil) },
 		func(ios *iostreams.IOStreams) *cobra.Command { return dns.NewCmd(ios, nil) },
+		func(ios *iostreams.IOStreams) *cobra.Command { return score.NewCmd(ios) },
 		func(ios *iostreams.IOStreams) *cobra.Command { return verify.NewCmd(ios, nil) },
 		func(ios *iostreams.IOStreams) *cobra.Command { return synth.NewCmd(ios, nil) },
 	}

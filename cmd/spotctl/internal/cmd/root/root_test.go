@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -204,5 +205,47 @@ func TestIngestSharedCaptures(t *testing.T) {
 	buf.WriteString(tty)
 	if strings.ContainsRune(buf.String(), 0x1b) {
 		t.Error("raw ESC in terminal output")
+	}
+}
+
+// Scoring is byte-identical across runs and thread counts; a different seed
+// is a different model.
+func TestScoreDeterministic(t *testing.T) {
+	_, casePath := demoCase(t)
+	for _, kind := range []string{"flows", "dns"} {
+		prev := runtime.GOMAXPROCS(1)
+		a, stderr, code := cli(t, false, "score", kind, casePath, "--top", "30")
+		runtime.GOMAXPROCS(2)
+		b, _, _ := cli(t, false, "score", kind, casePath, "--top", "30")
+		runtime.GOMAXPROCS(prev)
+		if code != 0 {
+			t.Fatalf("score %s: exit %d: %s", kind, code, stderr)
+		}
+		if n := strings.Count(a, "\n"); n != 30 {
+			t.Fatalf("score %s: %d rows, want 30", kind, n)
+		}
+		if a != b {
+			t.Fatalf("score %s differs between GOMAXPROCS=1 and 2", kind)
+		}
+		if !strings.HasPrefix(a, `{"rank":1,"score":`) {
+			t.Fatalf("score %s row: %.80s", kind, a)
+		}
+		spot, _, _ := cli(t, false, "score", kind, casePath, "--top", "5", "--format", "spot")
+		want := map[string]int{"flows": 18, "dns": 9}[kind]
+		for _, line := range strings.Split(strings.TrimSpace(spot), "\n") {
+			if n := len(strings.Split(line, "\t")); n != want {
+				t.Fatalf("--format spot %s: %d columns, want %d: %q", kind, n, want, line)
+			}
+		}
+	}
+}
+
+// A capture given instead of a case is ingested into a temporary case.
+func TestScoreEvidenceDirectly(t *testing.T) {
+	pcapPath, casePath := demoCase(t)
+	direct, _, code := cli(t, false, "score", "flows", pcapPath, "--top", "10")
+	viaCase, _, _ := cli(t, false, "score", "flows", casePath, "--top", "10")
+	if code != 0 || direct != viaCase {
+		t.Fatalf("score on the capture (exit %d) differs from score on its case", code)
 	}
 }

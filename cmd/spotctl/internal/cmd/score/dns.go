@@ -1,0 +1,174 @@
+package score
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmdutil"
+	"github.com/spotctl/spotctl/cmd/spotctl/internal/iostreams"
+	"github.com/spotctl/spotctl/decode/flow"
+	"github.com/spotctl/spotctl/detect/suspicious"
+	"github.com/spotctl/spotctl/detect/words"
+	"github.com/spotctl/spotctl/flowstore"
+	"github.com/spotctl/spotctl/report"
+	"github.com/spotctl/spotctl/report/textsafe"
+)
+
+func newDNSCmd(ios *iostreams.IOStreams) *cobra.Command {
+	o := &Options{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "dns CASE|EVIDENCE...",
+		Short: "Rank DNS responses by how unusual they are for their client",
+		Long: `Score every DNS response of a case with Spot's DNS model: the document is the
+client, the word is built from the queried domain's popularity, the frame
+length, the hour, the subdomain's length and entropy, the number of labels,
+the answer type and the rcode. As in Spot, only responses are scored and the
+type is that of the first answer.
+
+Domain popularity comes from --top-domains FILE (a "rank,domain" list in the
+Tranco, Umbrella or Alexa layout) or, without one, is learned from the case:
+a domain queried by at least 3 distinct clients and 1 % of all clients is
+popular. The source used is printed on stderr.
+
+--format spot writes Spot's dns_results.csv layout (9 tab-separated columns).`,
+		Example: `  spotctl score dns case1
+  spotctl score dns case1 --top-domains tranco.csv --user-domain example
+  spotctl score dns capture.pcap --format json | jq -r '.qname'`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.validate(args); err != nil {
+				return err
+			}
+			return runDNS(cmd.Context(), o)
+		},
+	}
+	addCommonFlags(cmd.Flags(), o)
+	cmd.Flags().StringVar(&o.TopDomains, "top-domains", "", "popular domains: a rank,domain list (Tranco, Umbrella, Alexa)")
+	cmd.Flags().StringVar(&o.UserDomain, "user-domain", "", "your organisation's own domain label (e.g. example for example.com): scored as its own class")
+	return cmd
+}
+
+// DNSColumns are the fields of a DNS result row.
+var DNSColumns = append(append([]report.Column{
+	{Name: "rank", Kind: report.Uint},
+	{Name: "score", Kind: report.Float, Display: scoreDisplay},
+}, report.DNSColumns...),
+	report.Column{Name: "word", Kind: report.String},
+)
+
+type eventRef struct {
+	t   *flowstore.Table
+	row int
+}
+
+func loadDNS(c *flowstore.Case) (suspicious.DNSEventSlice, []eventRef, error) {
+	var evs suspicious.DNSEventSlice
+	var refs []eventRef
+	var m flow.DNSMessage
+	for _, s := range c.Segments() {
+		t, err := s.DNS()
+		if err != nil {
+			return nil, nil, err
+		}
+		resp, err := t.Uint8(flowstore.ColResponse)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := 0; i < t.Rows(); i++ {
+			if resp[i] == 0 {
+				continue
+			}
+			m.Answers = m.Answers[:0]
+			if err := t.DNSAt(i, &m); err != nil {
+				return nil, nil, err
+			}
+			if ev, ok := suspicious.SpotEvent(&m); ok {
+				evs = append(evs, ev)
+				refs = append(refs, eventRef{t, i})
+			}
+		}
+	}
+	return evs, refs, nil
+}
+
+func runDNS(ctx context.Context, o *Options) error {
+	w, _, err := o.Output.NewRowWriter(o.IO, DNSColumns)
+	if err != nil {
+		return err
+	}
+	var popular words.Popular
+	if o.TopDomains != "" {
+		f, err := os.Open(o.TopDomains)
+		if err != nil {
+			return cmdutil.FlagErrorf("--top-domains: %v", err)
+		}
+		popular, err = words.ReadPopular(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("--top-domains %s: %w", o.TopDomains, err)
+		}
+	}
+	c, cleanup, partial, err := openInputs(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	evs, refs, err := loadDNS(c)
+	if err != nil {
+		return err
+	}
+	if len(evs) == 0 {
+		fmt.Fprintln(o.IO.ErrOut, "no DNS responses to score")
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		return partial
+	}
+	res, err := suspicious.RunDNS(ctx, evs, suspicious.DNSRunOptions{
+		DNSOptions:   suspicious.DNSOptions{Loc: o.Loc, UserDomain: o.UserDomain, Popular: popular},
+		LDA:          o.LDA,
+		Float32Theta: o.Precision == 32,
+		Threshold:    o.suspiciousThreshold(),
+		MaxResults:   o.Top,
+	})
+	if err != nil {
+		return err
+	}
+	if o.TopDomains != "" {
+		fmt.Fprintf(o.IO.ErrOut, "popular domains: %d from %s\n", len(popular), textsafe.Terminal(o.TopDomains))
+	} else {
+		fmt.Fprintf(o.IO.ErrOut, "popular domains: %d learned from the case (queried by at least %d of %d clients)\n",
+			len(res.Corpus.Popular), words.DefaultLearnRule.Threshold(len(res.Corpus.Docs)), len(res.Corpus.Docs))
+	}
+	if o.Spot {
+		if err := suspicious.WriteDNSResults(o.IO.Out, evs, res.Selected, res.Scores, o.Loc); err != nil {
+			return err
+		}
+		return partial
+	}
+	row := make([]report.Value, len(DNSColumns))
+	var m flow.DNSMessage
+	for rank, i := range res.Selected {
+		m.Answers = m.Answers[:0]
+		if err := refs[i].t.DNSAt(refs[i].row, &m); err != nil {
+			return err
+		}
+		row[0] = report.Value{U: uint64(rank + 1)}
+		row[1] = report.Value{F: res.Scores[i]}
+		report.DNSRow(&m, row[2:2+len(report.DNSColumns)])
+		row[len(row)-1] = report.Value{S: res.Corpus.Words[res.Corpus.Word[i]].String()}
+		if err := w.WriteRow(row); err != nil {
+			return err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if o.IO.IsStdoutTTY() && len(res.Selected) == 0 {
+		fmt.Fprintf(o.IO.ErrOut, "no DNS response scored at or under %g (of %d)\n", o.Threshold, len(evs))
+	}
+	return partial
+}

@@ -1,0 +1,198 @@
+package score
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spotctl/spotctl/cmd/spotctl/internal/iostreams"
+	"github.com/spotctl/spotctl/decode/flow"
+	"github.com/spotctl/spotctl/detect/suspicious"
+	"github.com/spotctl/spotctl/flowstore"
+	"github.com/spotctl/spotctl/report"
+)
+
+func newFlowsCmd(ios *iostreams.IOStreams) *cobra.Command {
+	o := &Options{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "flows CASE|EVIDENCE...",
+		Short: "Rank flows by how unusual they are for their two addresses",
+		Long: `Score every flow of a case: each flow gives a word to its source address's
+document and one to its destination's; the flow's score is the smaller of the
+two word probabilities. Prints the lowest scores first, at most --top, among
+those in (-1, --threshold].
+
+Ties are broken by time, then source address, destination address, source
+port, destination port and protocol, so the order is total.
+
+Instead of a case, capture files may be given: they are ingested into a
+temporary case first.
+
+--format spot writes Spot's flow_results.csv layout (18 tab-separated
+columns, no header) for tools that read Spot's output.`,
+		Example: `  spotctl score flows case1
+  spotctl score flows case1 --top 20 --seed 7 --format json
+  spotctl score flows capture.pcap --threshold 1 --all --format spot > flow_results.csv`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.validate(args); err != nil {
+				return err
+			}
+			return runFlows(cmd.Context(), o)
+		},
+	}
+	addCommonFlags(cmd.Flags(), o)
+	return cmd
+}
+
+// FlowColumns are the fields of a flow result row.
+var FlowColumns = append(append([]report.Column{
+	{Name: "rank", Kind: report.Uint},
+	{Name: "score", Kind: report.Float, Display: scoreDisplay},
+}, report.FlowColumns...),
+	report.Column{Name: "src_word", Kind: report.String},
+	report.Column{Name: "dst_word", Kind: report.String},
+)
+
+// caseFlows gathers the flow columns of every segment for the detector.
+type caseFlows struct {
+	cols   suspicious.Columns
+	tables []*flowstore.Table
+	starts []int // first global index of each table
+}
+
+func loadFlows(c *flowstore.Case) (*caseFlows, error) {
+	cf := &caseFlows{}
+	for _, s := range c.Segments() {
+		t, err := s.Flows()
+		if err != nil {
+			return nil, err
+		}
+		cf.starts = append(cf.starts, len(cf.cols.Time))
+		cf.tables = append(cf.tables, t)
+		first, err := t.Int64(flowstore.ColFirst)
+		if err != nil {
+			return nil, err
+		}
+		last, err := t.Int64(flowstore.ColLast)
+		if err != nil {
+			return nil, err
+		}
+		src, err := t.Addr(flowstore.ColSrcIP)
+		if err != nil {
+			return nil, err
+		}
+		dst, err := t.Addr(flowstore.ColDstIP)
+		if err != nil {
+			return nil, err
+		}
+		sp, err := t.Uint16(flowstore.ColSrcPort)
+		if err != nil {
+			return nil, err
+		}
+		dp, err := t.Uint16(flowstore.ColDstPort)
+		if err != nil {
+			return nil, err
+		}
+		proto, err := t.Uint8(flowstore.ColProto)
+		if err != nil {
+			return nil, err
+		}
+		pk, err := t.Uint64(flowstore.ColPackets)
+		if err != nil {
+			return nil, err
+		}
+		by, err := t.Uint64(flowstore.ColBytes)
+		if err != nil {
+			return nil, err
+		}
+		// One segment: the mapped columns are used as they are.
+		if len(c.Segments()) == 1 {
+			cf.cols = suspicious.Columns{Time: first, Src: src, Dst: dst, SrcPort: sp, DstPort: dp, Proto: proto, Packets: pk, Bytes: by}
+		} else {
+			cf.cols.Time = append(cf.cols.Time, first...)
+			cf.cols.Src = append(cf.cols.Src, src...)
+			cf.cols.Dst = append(cf.cols.Dst, dst...)
+			cf.cols.SrcPort = append(cf.cols.SrcPort, sp...)
+			cf.cols.DstPort = append(cf.cols.DstPort, dp...)
+			cf.cols.Proto = append(cf.cols.Proto, proto...)
+			cf.cols.Packets = append(cf.cols.Packets, pk...)
+			cf.cols.Bytes = append(cf.cols.Bytes, by...)
+		}
+		for i := range first {
+			cf.cols.Duration = append(cf.cols.Duration, last[i]-first[i])
+		}
+	}
+	return cf, cf.cols.Validate()
+}
+
+// at returns the table and row of global flow index i.
+func (cf *caseFlows) at(i int) (*flowstore.Table, int) {
+	k := sort.Search(len(cf.starts), func(k int) bool { return cf.starts[k] > i }) - 1
+	return cf.tables[k], i - cf.starts[k]
+}
+
+func runFlows(ctx context.Context, o *Options) error {
+	w, _, err := o.Output.NewRowWriter(o.IO, FlowColumns)
+	if err != nil {
+		return err
+	}
+	c, cleanup, partial, err := openInputs(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	cf, err := loadFlows(c)
+	if err != nil {
+		return err
+	}
+	if cf.cols.Len() == 0 {
+		fmt.Fprintln(o.IO.ErrOut, "no flows to score")
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		return partial
+	}
+	res, err := suspicious.RunFlows(ctx, &cf.cols, suspicious.FlowOptions{
+		Loc:          o.Loc,
+		LDA:          o.LDA,
+		Float32Theta: o.Precision == 32,
+		Threshold:    o.suspiciousThreshold(),
+		MaxResults:   o.Top,
+	})
+	if err != nil {
+		return err
+	}
+	if o.Spot {
+		if err := suspicious.WriteFlowResults(o.IO.Out, &cf.cols, res.Selected, res.Scores, o.Loc); err != nil {
+			return err
+		}
+		return partial
+	}
+	row := make([]report.Value, len(FlowColumns))
+	var r flow.Record
+	for rank, i := range res.Selected {
+		t, ri := cf.at(i)
+		if err := t.FlowAt(ri, &r); err != nil {
+			return err
+		}
+		row[0] = report.Value{U: uint64(rank + 1)}
+		row[1] = report.Value{F: res.Scores[i]}
+		report.FlowRow(&r, row[2:2+len(report.FlowColumns)])
+		fc := res.Corpus
+		row[len(row)-2] = report.Value{S: fc.Words[fc.SrcWord[i]].String()}
+		row[len(row)-1] = report.Value{S: fc.Words[fc.DstWord[i]].String()}
+		if err := w.WriteRow(row); err != nil {
+			return err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if o.IO.IsStdoutTTY() && len(res.Selected) == 0 {
+		fmt.Fprintf(o.IO.ErrOut, "no flow scored at or under %g (of %d)\n", o.Threshold, cf.cols.Len())
+	}
+	return partial
+}
