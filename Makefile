@@ -42,8 +42,8 @@ demo: build
 	$(BIN) synth --seed 1 --hosts 20 --duration 24h -o $(DEMO)/demo.pcap
 	$(BIN) ingest $(DEMO)/demo.pcap -o $(DEMO)/demo.case
 	$(BIN) info $(DEMO)/demo.case --format table
-	$(BIN) flows $(DEMO)/demo.case --limit 15 --format table
-	$(BIN) dns $(DEMO)/demo.case --limit 10 --format table
+	$(BIN) score flows $(DEMO)/demo.case --top 20 --format table
+	$(BIN) score dns $(DEMO)/demo.case --top 20 --format table
 
 clean:
 	rm -rf bin $(DEMO)
