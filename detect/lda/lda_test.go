@@ -370,30 +370,43 @@ func readTSVCorpus(t *testing.T, path string) *Corpus {
 	return c
 }
 
-// Sanity check on the shared reference corpus drawn from the LDA generative
+// Sanity check on the shared reference corpora (generated/lda, see its
+// README "LDA corpora"). The synthetic one was drawn from the LDA generative
 // model: sklearn's batch variational LDA (20 iterations) reports a training
-// perplexity of 93.1 and the generating model ≈ 74 on held-out data. MAP-EM
-// with Spot's settings must land in the same region, and far below the
-// unigram baseline.
-func TestSyntheticCorpusPerplexity(t *testing.T) {
-	path := filepath.Join(decodetest.SharedDir(t), "generated", "lda", "synth_500x300_k20_seed1.tsv")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("reference corpus absent: %v", err)
-	}
-	c := readTSVCorpus(t, path)
-	if c.NumDocs() != 500 || c.Tokens() != 99772 {
-		t.Fatalf("corpus has %d docs, %v tokens; README says 500 and 99,772", c.NumDocs(), c.Tokens())
-	}
-	m, err := Fit(context.Background(), c, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := m.Perplexity(c)
-	// Unigram perplexity: the same score with one topic and θ = 1.
-	uni, _ := Fit(context.Background(), c, Options{Topics: 1})
-	pu := uni.Perplexity(c)
-	t.Logf("MAP-EM K=20 perplexity %.1f, unigram %.1f", p, pu)
-	if p < 50 || p > 130 || p > 0.8*pu {
-		t.Errorf("perplexity %.1f outside the expected region (sklearn 93.1, unigram %.1f)", p, pu)
+// perplexity of 93.1 and the generating model ≈ 74 on held-out data. The
+// Spot-like one is built from real flows; sklearn reports 62.2 (training,
+// its own bound) and 45.2 held out. Perplexities are not computed the same
+// way (ours is the plain training perplexity of the unsmoothed MAP model),
+// so the check is a region, and a large gain over the unigram model.
+func TestReferenceCorporaPerplexity(t *testing.T) {
+	dir := filepath.Join(decodetest.SharedDir(t), "generated", "lda")
+	for _, tc := range []struct {
+		file           string
+		docs           int
+		tokens         float64
+		lo, hi, factor float64
+	}{
+		{"synth_500x300_k20_seed1.tsv", 500, 99772, 50, 130, 0.8},
+		{"spotlike_shared200.tsv", 23513, 200362, 15, 80, 0.25},
+	} {
+		path := filepath.Join(dir, tc.file)
+		if _, err := os.Stat(path); err != nil {
+			t.Skipf("reference corpus absent: %v", err)
+		}
+		c := readTSVCorpus(t, path)
+		if c.NumDocs() != tc.docs || c.Tokens() != tc.tokens {
+			t.Fatalf("%s has %d docs, %v tokens; README says %d and %v", tc.file, c.NumDocs(), c.Tokens(), tc.docs, tc.tokens)
+		}
+		m, err := Fit(context.Background(), c, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := m.Perplexity(c)
+		uni, _ := Fit(context.Background(), c, Options{Topics: 1}) // unigram: one topic, θ = 1
+		pu := uni.Perplexity(c)
+		t.Logf("%s: MAP-EM K=20 perplexity %.1f, unigram %.1f", tc.file, p, pu)
+		if p < tc.lo || p > tc.hi || p > tc.factor*pu {
+			t.Errorf("%s: perplexity %.1f outside [%v, %v] or not below %v × unigram %.1f", tc.file, p, tc.lo, tc.hi, tc.factor, pu)
+		}
 	}
 }
