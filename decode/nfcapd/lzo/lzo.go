@@ -1,0 +1,278 @@
+// Package lzo decompresses LZO1X streams, the block compression nfdump uses
+// for nfcapd files written with -z (and by default in 1.6.x). Only
+// decompression exists: spotctl reads evidence, it never writes nfcapd
+// files.
+//
+// The decoder follows the LZO1X bit-stream format (the same stream
+// lzo1x_1_compress and lzo1x_999_compress produce). Every read from the
+// input, every write to the output and every back-reference is checked
+// before it happens, so hostile input gives an error, never a panic or a
+// write outside dst; every step consumes at least one input byte, so it
+// cannot loop forever.
+package lzo
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors returned by Decompress. They are wrapped in *Error, which carries
+// the input offset where decoding stopped.
+var (
+	// ErrInputOverrun means the stream ended before its end marker.
+	ErrInputOverrun = errors.New("lzo: input overrun")
+	// ErrOutputOverrun means the stream decodes to more bytes than dst holds.
+	ErrOutputOverrun = errors.New("lzo: output overrun")
+	// ErrLookBehind means a match refers to bytes before the start of the output.
+	ErrLookBehind = errors.New("lzo: look-behind overrun")
+	// ErrInputNotConsumed means bytes follow the end marker.
+	ErrInputNotConsumed = errors.New("lzo: input not consumed")
+)
+
+// Error reports where in the compressed input decoding failed.
+type Error struct {
+	Offset int // offset in src of the instruction that failed
+	Err    error
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%v at input offset %d", e.Err, e.Offset) }
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Decompress decodes the LZO1X stream src into dst and returns the number of
+// bytes written. len(dst) is the hard limit on the output size: a stream
+// that would produce more fails with ErrOutputOverrun and nothing is written
+// beyond dst. On error n is the number of bytes decoded so far.
+func Decompress(dst, src []byte) (n int, err error) {
+	var (
+		ip, op int // next input byte, next output byte
+		t      int // length or instruction byte
+		mpos   int // match source position in dst
+		instr  int // offset of the current instruction, for errors
+	)
+	fail := func(e error) (int, error) { return op, &Error{Offset: instr, Err: e} }
+
+	// needIn reports whether k more input bytes are available.
+	needIn := func(k int) bool { return k <= len(src)-ip }
+
+	if len(src) == 0 {
+		return 0, &Error{Offset: 0, Err: ErrInputOverrun}
+	}
+
+	// state says where to continue inside the decoding loop; it replaces
+	// the gotos of the reference decoder.
+	const (
+		stLoop      = iota // read an instruction at the top level
+		stFirstLit         // instruction right after a literal run
+		stMatch            // a match instruction t has been read
+		stMatchNext        // copy t (1..3) trailing literals, then a match
+	)
+	state := stLoop
+
+	if src[0] > 17 {
+		t = int(src[0]) - 17
+		ip = 1
+		if t < 4 {
+			state = stMatchNext
+		} else {
+			if t > len(dst)-op {
+				return fail(ErrOutputOverrun)
+			}
+			if !needIn(t + 1) {
+				return fail(ErrInputOverrun)
+			}
+			copy(dst[op:op+t], src[ip:ip+t])
+			op += t
+			ip += t
+			state = stFirstLit
+		}
+	}
+
+	for {
+		switch state {
+		case stLoop:
+			instr = ip
+			if !needIn(1) {
+				return fail(ErrInputOverrun)
+			}
+			t = int(src[ip])
+			ip++
+			if t >= 16 {
+				state = stMatch
+				continue
+			}
+			// A literal run of t+3 bytes (t == 0: extended length).
+			if t == 0 {
+				for {
+					if !needIn(1) {
+						return fail(ErrInputOverrun)
+					}
+					if src[ip] != 0 {
+						break
+					}
+					t += 255
+					ip++
+				}
+				t += 15 + int(src[ip])
+				ip++
+			}
+			t += 3
+			if t > len(dst)-op {
+				return fail(ErrOutputOverrun)
+			}
+			// t literals plus the next instruction byte.
+			if !needIn(t + 1) {
+				return fail(ErrInputOverrun)
+			}
+			copy(dst[op:op+t], src[ip:ip+t])
+			op += t
+			ip += t
+			state = stFirstLit
+
+		case stFirstLit:
+			instr = ip
+			if !needIn(1) {
+				return fail(ErrInputOverrun)
+			}
+			t = int(src[ip])
+			ip++
+			if t >= 16 {
+				state = stMatch
+				continue
+			}
+			// A 3-byte match 2049..3072 bytes back, only allowed right
+			// after a literal run.
+			if !needIn(1) {
+				return fail(ErrInputOverrun)
+			}
+			mpos = op - (1 + 0x0800) - (t >> 2) - int(src[ip])<<2
+			ip++
+			if mpos < 0 {
+				return fail(ErrLookBehind)
+			}
+			if 3 > len(dst)-op {
+				return fail(ErrOutputOverrun)
+			}
+			dst[op] = dst[mpos]
+			dst[op+1] = dst[mpos+1]
+			dst[op+2] = dst[mpos+2]
+			op += 3
+			if t = int(src[ip-2]) & 3; t == 0 {
+				state = stLoop
+			} else {
+				state = stMatchNext
+			}
+
+		case stMatchNext:
+			// t (1..3) literals, then the next instruction is a match.
+			if t > len(dst)-op {
+				return fail(ErrOutputOverrun)
+			}
+			if !needIn(t + 1) {
+				return fail(ErrInputOverrun)
+			}
+			copy(dst[op:op+t], src[ip:ip+t])
+			op += t
+			ip += t
+			instr = ip
+			t = int(src[ip])
+			ip++
+			state = stMatch
+
+		case stMatch:
+			var length int
+			switch {
+			case t >= 64: // M2: length 3..8, distance 1..2048
+				if !needIn(1) {
+					return fail(ErrInputOverrun)
+				}
+				mpos = op - 1 - (t>>2)&7 - int(src[ip])<<3
+				ip++
+				length = t>>5 + 1
+			case t >= 32: // M3: distance 1..16384
+				t &= 31
+				if t == 0 {
+					for {
+						if !needIn(1) {
+							return fail(ErrInputOverrun)
+						}
+						if src[ip] != 0 {
+							break
+						}
+						t += 255
+						ip++
+					}
+					t += 31 + int(src[ip])
+					ip++
+				}
+				if !needIn(2) {
+					return fail(ErrInputOverrun)
+				}
+				mpos = op - 1 - int(uint16(src[ip])|uint16(src[ip+1])<<8)>>2
+				ip += 2
+				length = t + 2
+			case t >= 16: // M4: distance 16385..49151, or the end marker
+				mpos = op - (t&8)<<11
+				t &= 7
+				if t == 0 {
+					for {
+						if !needIn(1) {
+							return fail(ErrInputOverrun)
+						}
+						if src[ip] != 0 {
+							break
+						}
+						t += 255
+						ip++
+					}
+					t += 7 + int(src[ip])
+					ip++
+				}
+				if !needIn(2) {
+					return fail(ErrInputOverrun)
+				}
+				mpos -= int(uint16(src[ip])|uint16(src[ip+1])<<8) >> 2
+				ip += 2
+				if mpos == op {
+					// End of stream.
+					if ip < len(src) {
+						return op, &Error{Offset: ip, Err: ErrInputNotConsumed}
+					}
+					return op, nil
+				}
+				mpos -= 0x4000
+				length = t + 2
+			default: // M1: a 2-byte match after trailing literals, distance 1..1024
+				if !needIn(1) {
+					return fail(ErrInputOverrun)
+				}
+				mpos = op - 1 - t>>2 - int(src[ip])<<2
+				ip++
+				length = 2
+			}
+			if mpos < 0 {
+				return fail(ErrLookBehind)
+			}
+			if length > len(dst)-op {
+				return fail(ErrOutputOverrun)
+			}
+			if op-mpos >= length {
+				copy(dst[op:op+length], dst[mpos:mpos+length])
+				op += length
+			} else {
+				// Overlapping match: a run that repeats the last
+				// op-mpos bytes; copy in growing, non-overlapping chunks.
+				end := op + length
+				for op < end {
+					k := copy(dst[op:end], dst[mpos:op])
+					op += k
+				}
+			}
+			if t = int(src[ip-2]) & 3; t == 0 {
+				state = stLoop
+			} else {
+				state = stMatchNext
+			}
+		}
+	}
+}
