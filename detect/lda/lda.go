@@ -182,10 +182,11 @@ type engine struct {
 	k, s    int // topics and row stride
 	o       Options
 	blocks  []block
-	wmDoc   []int32   // cells of each block in word-major order: document − block's first document
-	wmCount []float64 // … and their counts
-	maxRows int       // most distinct words in one block
-	ndk     []float64 // N_dk of the previous iteration
+	wmDoc   []int32     // cells of each block in word-major order: document − block's first document
+	wmCount []float64   // … and their counts
+	maxRows int         // most distinct words in one block
+	scratch [][]float64 // per worker: γ (one row) and a partial buffer (maxRows rows), reused across iterations
+	ndk     []float64   // N_dk of the previous iteration
 	ndkNew  []float64
 	nwk     []float64 // N_wk of the previous iteration
 	nwkNew  []float64
@@ -310,12 +311,14 @@ func (e *engine) step(init bool) {
 		wg        sync.WaitGroup
 	)
 	workers := max(1, min(e.o.Workers, len(e.blocks)))
-	for range workers {
+	for len(e.scratch) < workers {
+		e.scratch = append(e.scratch, make([]float64, (1+e.maxRows)*st))
+	}
+	for wi := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g := make([]float64, st)
-			part := make([]float64, e.maxRows*st)
+			g, part := e.scratch[wi][:st], e.scratch[wi][st:]
 			for {
 				bi := int(next.Add(1) - 1)
 				if bi >= len(e.blocks) {
