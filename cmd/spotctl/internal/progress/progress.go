@@ -24,6 +24,7 @@ type Bar struct {
 	sample func() Sample
 	start  time.Time
 	stop   chan struct{}
+	once   sync.Once
 	wg     sync.WaitGroup
 	now    func() time.Time
 }
@@ -52,11 +53,12 @@ func (b *Bar) loop(every time.Duration) {
 }
 
 // Stop erases the line and returns when the drawing goroutine has ended.
+// It may be called more than once, and on a nil Bar.
 func (b *Bar) Stop() {
 	if b == nil {
 		return
 	}
-	close(b.stop)
+	b.once.Do(func() { close(b.stop) })
 	b.wg.Wait()
 }
 

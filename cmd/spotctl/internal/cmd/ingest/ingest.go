@@ -168,7 +168,7 @@ func Run(ctx context.Context, opts *Options) error {
 			return progress.Sample{Done: done, Total: total, Packets: pipe.Frames(), Label: label.Load().(string)}
 		})
 	}
-	defer bar.Stop()
+	defer func() { bar.Stop() }()
 
 	man := &flowstore.Manifest{
 		SpotctlVersion: cmdutil.Version(),
@@ -187,11 +187,12 @@ func Run(ctx context.Context, opts *Options) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		ev, fileMan, err := readOne(pipe, path, uint32(i), opts, warn, &problems)
+		label.Store(filepath.Base(path))
+		ev, fileMan, err := readOne(pipe, path, uint32(i), opts, warn, &problems, func(ev *input.Evidence) { current.Store(ev) })
+		current.Store(nil)
 		if ev != nil {
 			doneBytes.Add(fileMan.Size)
 		}
-		label.Store(filepath.Base(path))
 		man.Evidence = append(man.Evidence, fileMan)
 		if err != nil {
 			if opts.Strict {
@@ -240,7 +241,7 @@ const maxListedErrors = 100
 
 // readOne reads one evidence file through the pipeline and describes it for
 // the manifest. A returned error means the file was unusable as a whole.
-func readOne(pipe *capture.Pipeline, path string, idx uint32, opts *Options, warn func(string), problems *int) (*input.Evidence, flowstore.EvidenceFile, error) {
+func readOne(pipe *capture.Pipeline, path string, idx uint32, opts *Options, warn func(string), problems *int, opened func(*input.Evidence)) (*input.Evidence, flowstore.EvidenceFile, error) {
 	em := flowstore.EvidenceFile{Path: path}
 	if abs, err := filepath.Abs(path); err == nil && path != "-" {
 		em.Path = abs
@@ -259,6 +260,7 @@ func readOne(pipe *capture.Pipeline, path string, idx uint32, opts *Options, war
 		return nil, em, err
 	}
 	defer ev.Close()
+	opened(ev)
 	em.Format, em.Compression = ev.Format, ev.Compression
 	onErr := func(e *decode.Error) error {
 		warn(e.Error())
