@@ -2,7 +2,10 @@
 package flows
 
 import (
+	"cmp"
 	"context"
+	"fmt"
+	"math"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -71,7 +74,7 @@ func Run(ctx context.Context, opts *Options) error {
 		return err
 	}
 	defer c.Close()
-	order, err := TimeOrder(c)
+	tables, order, err := TimeOrder(c)
 	if err != nil {
 		return err
 	}
@@ -82,7 +85,7 @@ func Run(ctx context.Context, opts *Options) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := ref.Table.FlowAt(ref.Row, &r); err != nil {
+		if err := tables[ref.Seg].FlowAt(int(ref.Row), &r); err != nil {
 			return err
 		}
 		if !opts.Window.Overlaps(r.First, r.Last) {
@@ -100,61 +103,54 @@ func Run(ctx context.Context, opts *Options) error {
 	return w.Flush()
 }
 
-// RowRef names one row of one segment's table.
+// RowRef names one row of one segment's flows table, with the flow's
+// first-packet time.
 type RowRef struct {
-	Table *flowstore.Table
-	Row   int
+	First int64
+	Seg   int32
+	Row   int32
 }
 
-// TimeOrder returns every flow of the case ordered by first packet time,
-// ties broken by segment and row (ingest order), so the order is total and
-// deterministic. A single segment that is already in time order costs one
-// linear pass and no sort.
-func TimeOrder(c *flowstore.Case) ([]RowRef, error) {
-	type key struct {
-		first int64
-		seg   int32
-		row   int32
-	}
-	var keys []key
+// TimeOrder returns the flows tables of the case's segments and every flow
+// ordered by first packet time, ties broken by segment and row (ingest
+// order), so the order is total and deterministic. When the flows already
+// are in that order it costs one linear pass and no sort.
+func TimeOrder(c *flowstore.Case) ([]*flowstore.Table, []RowRef, error) {
+	var refs []RowRef
 	var tables []*flowstore.Table
 	sorted := true
-	last := int64(-1 << 63)
+	last := int64(math.MinInt64)
 	for si, s := range c.Segments() {
 		t, err := s.Flows()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		if t.Rows() > math.MaxInt32 {
+			return nil, nil, fmt.Errorf("segment %d: %d flows is more than this command can order", s.Number, t.Rows())
 		}
 		tables = append(tables, t)
-		first, err := t.Int64("first")
+		first, err := t.Int64(flowstore.ColFirst)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for i, f := range first {
 			if f < last {
 				sorted = false
 			}
 			last = f
-			keys = append(keys, key{f, int32(si), int32(i)})
+			refs = append(refs, RowRef{f, int32(si), int32(i)})
 		}
 	}
 	if !sorted {
-		slices.SortFunc(keys, func(a, b key) int {
-			switch {
-			case a.first != b.first:
-				if a.first < b.first {
-					return -1
-				}
-				return 1
-			case a.seg != b.seg:
-				return int(a.seg - b.seg)
+		slices.SortFunc(refs, func(a, b RowRef) int {
+			if c := cmp.Compare(a.First, b.First); c != 0 {
+				return c
 			}
-			return int(a.row - b.row)
+			if c := cmp.Compare(a.Seg, b.Seg); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.Row, b.Row)
 		})
 	}
-	out := make([]RowRef, len(keys))
-	for i, k := range keys {
-		out[i] = RowRef{Table: tables[k.seg], Row: int(k.row)}
-	}
-	return out, nil
+	return tables, refs, nil
 }
