@@ -2,6 +2,7 @@ package synth
 
 import (
 	"math"
+	"math/rand/v2"
 	"time"
 )
 
@@ -109,7 +110,11 @@ func (g *gen) startBackground() {
 
 // pathPair returns both directions between internal host h and peer n.
 func (g *gen) pathPair(h *host, n *node, six bool) (fwd, rev path) {
-	r := h.rng
+	return g.pathPairR(h, n, six, h.rng)
+}
+
+// pathPairR is pathPair drawing the IP IDs and flow labels from r.
+func (g *gen) pathPairR(h *host, n *node, six bool, r *rand.Rand) (fwd, rev path) {
 	fwd.srcMAC = h.mac
 	if n.near {
 		fwd.dstMAC = n.mac

@@ -96,6 +96,15 @@ func (g *gen) startFollow(h *host, at int64, f follow) {
 // newConn returns a connection from h to srv:dport in state SYN with an
 // empty plan. The server side is a Linux box (inside or out).
 func (g *gen) newConn(h *host, srv *node, six bool, dport uint16) *tcpConn {
+	c := g.allocConn()
+	c.h = h
+	h.active++
+	g.initConn(c, h, h.rng, srv, six, dport)
+	return c
+}
+
+// allocConn returns a reset connection from the free list.
+func (g *gen) allocConn() *tcpConn {
 	var c *tcpConn
 	if n := len(g.conns); n > 0 {
 		c = g.conns[n-1]
@@ -103,13 +112,17 @@ func (g *gen) newConn(h *host, srv *node, six bool, dport uint16) *tcpConn {
 	} else {
 		c = &tcpConn{}
 	}
-	r := h.rng
 	msgs, arena := c.msgs[:0], c.arena[:0]
 	*c = tcpConn{msgs: msgs, arena: arena}
-	c.h = h
-	h.active++
+	return c
+}
+
+// initConn sets c up as a connection from h to srv:dport with every
+// random choice drawn from r: addressing, sequence numbers, OS-typical
+// windows and a close mode.
+func (g *gen) initConn(c *tcpConn, h *host, r *rand.Rand, srv *node, six bool, dport uint16) {
 	c.rng = r
-	c.p[0], c.p[1] = g.pathPair(h, srv, six)
+	c.p[0], c.p[1] = g.pathPairR(h, srv, six, r)
 	c.port = [2]uint16{h.ephemeral(), dport}
 	c.seq = [2]uint32{r.Uint32(), r.Uint32()}
 	c.os = [2]osKind{h.os, osLinux}
@@ -158,7 +171,6 @@ func (g *gen) newConn(h *host, srv *node, six bool, dport uint16) *tcpConn {
 		c.close = closeServerRst
 		c.idle = 1e9 + r.Int64N(20e9)
 	}
-	return c
 }
 
 func (g *gen) freeConn(c *tcpConn) {
@@ -200,18 +212,7 @@ func respSize(r *rand.Rand, update bool) int {
 // request/response exchanges in application-data records.
 func (g *gen) planHTTPS(c *tcpConn, sni string, update bool) {
 	r := c.rng
-	pre := len(c.arena)
-	var sid []byte
-	c.arena, sid = appendClientHello(c.arena, r, sni, !update)
-	c.msg(0, mkRaw, pre, 0, 30_000+r.Int64N(300_000))
-	var sidCopy [32]byte
-	copy(sidCopy[:], sid)
-	pre = len(c.arena)
-	c.arena = appendServerHello(c.arena, r, sidCopy[:])
-	c.msg(1, mkTLS, pre, tlsWireLen(2400+r.IntN(2800)), c.serverTurn(500_000+r.Int64N(4e6)))
-	pre = len(c.arena)
-	c.arena = append(c.arena, 0x14, 3, 3, 0, 1, 1) // ChangeCipherSpec, then Finished
-	c.msg(0, mkTLS, pre, tlsWireLen(53), 50_000+r.Int64N(500_000))
+	g.planTLSHandshake(c, sni, !update)
 	n := 1 + int(r.ExpFloat64()*1.5)
 	if update {
 		n = 1
@@ -225,6 +226,24 @@ func (g *gen) planHTTPS(c *tcpConn, sni string, update bool) {
 		c.msg(0, mkTLS, len(c.arena), tlsWireLen(250+r.IntN(1200)), delay)
 		c.msg(1, mkTLS, len(c.arena), tlsWireLen(respSize(r, update)), c.serverTurn(think(r, 8e6, 1)))
 	}
+}
+
+// planTLSHandshake plans a TLS 1.3 handshake: ClientHello with sni,
+// ServerHello and the encrypted server flight, the client's Finished.
+func (g *gen) planTLSHandshake(c *tcpConn, sni string, alpnH2 bool) {
+	r := c.rng
+	pre := len(c.arena)
+	var sid []byte
+	c.arena, sid = appendClientHello(c.arena, r, sni, alpnH2)
+	c.msg(0, mkRaw, pre, 0, 30_000+r.Int64N(300_000))
+	var sidCopy [32]byte
+	copy(sidCopy[:], sid)
+	pre = len(c.arena)
+	c.arena = appendServerHello(c.arena, r, sidCopy[:])
+	c.msg(1, mkTLS, pre, tlsWireLen(2400+r.IntN(2800)), c.serverTurn(500_000+r.Int64N(4e6)))
+	pre = len(c.arena)
+	c.arena = append(c.arena, 0x14, 3, 3, 0, 1, 1) // ChangeCipherSpec, then Finished
+	c.msg(0, mkTLS, pre, tlsWireLen(53), 50_000+r.Int64N(500_000))
 }
 
 // planHTTP plans plain HTTP/1.1 keep-alive requests.
