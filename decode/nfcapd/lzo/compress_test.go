@@ -25,8 +25,8 @@ func compress(src []byte, maxDist int) []byte {
 	maxDist = min(maxDist, m4MaxDist)
 	var out []byte
 	last := make(map[uint32]int) // 3-byte prefix -> latest position
-	lit := 0                      // start of pending literals
-	first := true                 // nothing emitted yet
+	lit := 0                     // start of pending literals
+	first := true                // nothing emitted yet
 	for i := 0; i+minMatch <= len(src); {
 		key := uint32(src[i]) | uint32(src[i+1])<<8 | uint32(src[i+2])<<16
 		cand, ok := last[key]
