@@ -58,18 +58,14 @@ func (rd *reader) blocks() error {
 			// The framing cannot be trusted past a block this size: stop.
 			return rd.report(start, fmt.Errorf("%w: block %d size %d exceeds the %d-byte limit", ErrCorrupt, index, size, MaxBlockSize))
 		}
-		if cap(rd.raw) < int(size) {
-			rd.raw = make([]byte, size, max(int(size), 64<<10))
-		}
-		raw := rd.raw[:size]
-		n, err = rd.readFull(raw)
+		raw, err := rd.readPayload(int(size))
+		n = len(raw)
 		truncated := false
 		if err != nil {
 			if !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 				return rd.fatal(rd.off, fmt.Errorf("read block %d: %w", index, err))
 			}
 			truncated = true
-			raw = raw[:n]
 		}
 		rd.st.Blocks++
 		b := block{off: start, index: index, compressed: rd.comp != compNone && flags&flagBlockUncompressed == 0}
@@ -80,6 +76,37 @@ func (rd *reader) blocks() error {
 			return rd.report(start, fmt.Errorf("block %d: %d of %d payload bytes: %w", index, n, size, decode.ErrTruncated))
 		}
 	}
+}
+
+// readPayload reads a block payload of size bytes into rd.raw. The buffer
+// grows with the bytes actually read, not with the size the header claims,
+// so a short hostile file cannot make us allocate MaxBlockSize.
+func (rd *reader) readPayload(size int) ([]byte, error) {
+	if cap(rd.raw) >= size {
+		raw := rd.raw[:size]
+		n, err := rd.readFull(raw)
+		return raw[:n], err
+	}
+	raw := rd.raw[:0]
+	for len(raw) < size {
+		step := min(size-len(raw), max(len(raw), 256<<10))
+		if cap(raw)-len(raw) < step {
+			grown := make([]byte, len(raw), len(raw)+step)
+			copy(grown, raw)
+			raw = grown
+		}
+		n, err := rd.readFull(raw[len(raw) : len(raw)+step])
+		raw = raw[:len(raw)+n]
+		if err != nil {
+			if n == 0 && errors.Is(err, io.EOF) && len(raw) > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			rd.raw = raw[:0]
+			return raw, err
+		}
+	}
+	rd.raw = raw
+	return raw, nil
 }
 
 // block decodes one block's payload. A truncated uncompressed block still
