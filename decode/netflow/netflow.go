@@ -240,7 +240,7 @@ type Decoder struct {
 	pendingBytes int
 
 	rec    flow.Record
-	varOps []step       // per-record steps of a variable-length template
+	varOps []step      // per-record steps of a variable-length template
 	specs  []fieldSpec // template parsing scratch
 	stats  Stats
 

@@ -80,6 +80,12 @@ func Detect(head []byte) (format string, ok bool) {
 	if len(p) < 4 {
 		return "", false
 	}
+	if looksText(p[2:min(len(p), 64)]) {
+		// A header of counts, times and ids is never all text; without
+		// this a text file starting with a NUL could pass the v9/IPFIX
+		// checks when its first flowset claims to run past head.
+		return "", false
+	}
 	switch be16(p) {
 	case 5:
 		if len(p) < v5HeaderLen {
@@ -140,6 +146,16 @@ func Detect(head []byte) (format string, ok bool) {
 }
 
 func knownVersion(v uint16) bool { return v == 5 || v == 9 || v == 10 }
+
+// looksText reports whether b is all printable ASCII or white space.
+func looksText(b []byte) bool {
+	for _, c := range b {
+		if (c < 0x20 || c > 0x7e) && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
 
 // ReadRaw decodes a raw datagram file: export messages back to back, no
 // framing (what collectors and test suites save). It frames each message

@@ -499,16 +499,13 @@ func (d *Decoder) finish(t *template, sc *scratch, h *msgHeader, s *session, r *
 	r.First, r.Last = first, last
 
 	if t.icmp && (r.Proto == flow.ProtoICMP || r.Proto == flow.ProtoICMPv6) {
+		// The type/code element wins over ports: exporters that send both
+		// (Cisco ASA) put the ICMP identifier in a port.
 		v := sc.icmp
-		if v == 0 {
+		if t.icmpSplit {
 			v = uint16(sc.icmpType)<<8 | uint16(sc.icmpCode)
 		}
-		// An exporter that put type/code in the destination port and
-		// sent a zero IE 32 keeps its port.
-		if v != 0 || r.DstPort == 0 {
-			r.DstPort = v
-		}
-		r.SrcPort = 0
+		r.SrcPort, r.DstPort = 0, v
 	}
 	if t.dualSrc && r.Src == (flow.Addr{}) {
 		r.Src = flow.AddrFrom4([4]byte{})

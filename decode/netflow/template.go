@@ -3,6 +3,7 @@ package netflow
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/spotctl/spotctl/decode/flow"
@@ -50,19 +51,20 @@ type template struct {
 
 	recLen int // fixed record length (variable: minimum length)
 
-	isFlow   bool // has an address element: records become flows
-	start    timeKind
-	end      timeKind
-	dur      timeKind
-	samp     sampKind
-	dualSrc  bool // both IPv4 and IPv6 source elements: take the non-zero one
-	dualDst  bool
-	dualHop  bool
-	icmp     bool // has an ICMP type/code element
-	sampler  bool // has a sampler/selector id element
-	sysInit  bool // data record carries IE 160
-	nFields  int
-	scopeLen int // options: number of scope fields (v9 scope fields are skipped)
+	isFlow    bool // has an address element: records become flows
+	start     timeKind
+	end       timeKind
+	dur       timeKind
+	samp      sampKind
+	dualSrc   bool // both IPv4 and IPv6 source elements: take the non-zero one
+	dualDst   bool
+	dualHop   bool
+	icmp      bool // has an ICMP type/code element
+	icmpSplit bool // type and code come in separate elements (176-179)
+	sampler   bool // has a sampler/selector id element
+	sysInit   bool // data record carries IE 160
+	nFields   int
+	scopeLen  int // options: number of scope fields (v9 scope fields are skipped)
 }
 
 // parseFields reads n field specifiers from b (IPFIX form when ipfix, with
@@ -201,6 +203,7 @@ func compile(id uint16, specs []fieldSpec, scope int, options, ipfix bool) (*tem
 	t.dualHop = (have[opHop4] && have[opHop6]) || (have[opBGPHop4] && have[opBGPHop6])
 	t.isFlow = !options && (have[opSrc4] || have[opSrc6] || have[opDst4] || have[opDst6])
 	t.icmp = have[opICMP] || have[opICMPType] || have[opICMPCode]
+	t.icmpSplit = !have[opICMP] && t.icmp
 	t.sampler = have[opSamplerID] || have[opSelectorID]
 	t.sysInit = have[opSysInit]
 
@@ -251,25 +254,31 @@ func pickTime(have []bool, ns, us, ms, sec, sysUp, delta op) timeKind {
 // in session s. It returns the template in force for the id (nil when
 // refused) and an error for refusals.
 func (d *Decoder) define(s *session, id uint16, raw []byte, specs []fieldSpec, scope int, options, ipfix bool) (*template, error) {
-	if old := s.templates[id]; old != nil && old.options == options && bytes.Equal(old.raw, raw) {
+	old := s.templates[id]
+	if old != nil && old.options == options && bytes.Equal(old.raw, raw) {
 		return old, nil // refresh
+	}
+	// The cap is checked before compiling, so that a flood of template
+	// ids costs no allocation.
+	if old == nil && d.nTemplates >= d.opts.MaxTemplates {
+		d.stats.TemplatesRefused++
+		return nil, errTemplateCap
 	}
 	t, err := compile(id, specs, scope, options, ipfix)
 	if err != nil {
 		d.stats.TemplatesRefused++
 		return nil, err
 	}
-	if s.templates[id] == nil {
-		if d.nTemplates >= d.opts.MaxTemplates {
-			d.stats.TemplatesRefused++
-			return nil, fmt.Errorf("%w: template %d: %d templates held (MaxTemplates)", ErrTemplate, id, d.nTemplates)
-		}
+	if old == nil {
 		d.nTemplates++
 	}
 	t.raw = append([]byte(nil), raw...)
 	s.templates[id] = t
 	return t, nil
 }
+
+// errTemplateCap is define's refusal for MaxTemplates (the caller words it).
+var errTemplateCap = errors.New("template cap")
 
 // withdraw removes template id (or, for id 2/3 in an IPFIX withdrawal, all
 // data/options templates) from s.
@@ -298,9 +307,11 @@ func (d *Decoder) templateSet(s *session, setID uint16, body []byte, base int, e
 	ipfix := setID >= 2
 	options := setID == 1 || setID == 3
 	var firstErr error
-	note := func(off int, err error) {
+	// notef reports a problem; only the first of a set is formatted (a
+	// flood of refused templates must not cost a message each).
+	notef := func(off int, format string, args ...any) {
 		if firstErr == nil {
-			firstErr = d.fail(base+off, err)
+			firstErr = d.fail(base+off, fmt.Errorf(format, args...))
 		} else {
 			d.stats.Errors++
 		}
@@ -338,13 +349,13 @@ func (d *Decoder) templateSet(s *session, setID uint16, body []byte, base int, e
 			// v9: template id, scope length, option length, in bytes.
 			sl, ol := count, int(binary.BigEndian.Uint16(rest[4:]))
 			if sl%4 != 0 || ol%4 != 0 {
-				note(off, fmt.Errorf("%w: v9 options template %d: scope length %d and option length %d must be multiples of 4", ErrMalformed, id, sl, ol))
+				notef(off, "%w: v9 options template %d: scope length %d and option length %d must be multiples of 4", ErrMalformed, id, sl, ol)
 				return n, firstErr // cannot find the next record
 			}
 			scope, count, hdr = sl/4, (sl+ol)/4, 6
 		case options:
 			if len(rest) < 6 {
-				note(off, fmt.Errorf("%w: IPFIX options template %d cut short", ErrMalformed, id))
+				notef(off, "%w: IPFIX options template %d cut short", ErrMalformed, id)
 				return n, firstErr
 			}
 			scope, hdr = int(binary.BigEndian.Uint16(rest[4:])), 6
@@ -358,11 +369,11 @@ func (d *Decoder) templateSet(s *session, setID uint16, body []byte, base int, e
 				need = ipfixSpecLen(rest[hdr:], count)
 			}
 			if need < 0 || hdr+need > len(rest) {
-				note(off, fmt.Errorf("%w: template %d: %d fields run past the set", ErrMalformed, id, count))
+				notef(off, "%w: template %d: %d fields run past the set", ErrMalformed, id, count)
 				return n, firstErr
 			}
 			d.stats.TemplatesRefused++
-			note(off, fmt.Errorf("%w: template %d: %d fields exceed %d (MaxFields)", ErrTemplate, id, count, d.opts.MaxFields))
+			notef(off, "%w: template %d: %d fields exceed %d (MaxFields)", ErrTemplate, id, count, d.opts.MaxFields)
 			off += hdr + need
 			n++
 			continue
@@ -372,7 +383,7 @@ func (d *Decoder) templateSet(s *session, setID uint16, body []byte, base int, e
 		d.specs, used, err = parseFields(rest[hdr:], count, ipfix, d.specs[:0])
 		specs := d.specs
 		if err != nil {
-			note(off, fmt.Errorf("template %d: %w", id, err))
+			notef(off, "template %d: %w", id, err)
 			return n, firstErr
 		}
 		raw := rest[:hdr+used]
@@ -385,26 +396,30 @@ func (d *Decoder) templateSet(s *session, setID uint16, body []byte, base int, e
 		}
 		if id < 256 {
 			d.stats.TemplatesRefused++
-			note(off-len(raw), fmt.Errorf("%w: template id %d is below 256", ErrTemplate, id))
+			notef(off-len(raw), "%w: template id %d is below 256", ErrTemplate, id)
 			continue
 		}
 		if options && (scope == 0 || scope > count) {
 			d.stats.TemplatesRefused++
-			note(off-len(raw), fmt.Errorf("%w: options template %d: %d scope fields of %d", ErrTemplate, id, scope, count))
+			notef(off-len(raw), "%w: options template %d: %d scope fields of %d", ErrTemplate, id, scope, count)
 			continue
 		}
 		if s == nil {
 			d.stats.TemplatesRefused++
-			note(off-len(raw), fmt.Errorf("%w: template %d: %d exporters tracked (MaxExporters)", ErrTemplate, id, d.opts.MaxExporters))
+			notef(off-len(raw), "%w: template %d: %d exporters tracked (MaxExporters)", ErrTemplate, id, d.opts.MaxExporters)
 			continue
 		}
 		t, err := d.define(s, id, raw, specs, scope, options, ipfix)
+		if err == errTemplateCap {
+			notef(off-len(raw), "%w: template %d: %d templates held (MaxTemplates)", ErrTemplate, id, d.nTemplates)
+			continue
+		}
 		if err != nil {
-			note(off-len(raw), err)
+			notef(off-len(raw), "%w", err)
 			continue
 		}
 		if err := d.release(s, t, emit); err != nil {
-			note(off-len(raw), err)
+			notef(off-len(raw), "%w", err)
 		}
 	}
 	return n, firstErr

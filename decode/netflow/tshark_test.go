@@ -129,7 +129,7 @@ func tsharkFlowKey(m map[string]any) string {
 	sport, dport, proto := orZero(find(m, "cflow.srcport")), orZero(find(m, "cflow.dstport")), find(m, "cflow.protocol")
 	if proto == "1" || proto == "58" {
 		tc := find(m, "cflow.icmp_type_code_ipv4", "cflow.icmp_type_code_ipv6")
-		if v, err := strconv.ParseUint(tc, 0, 16); err == nil && (v != 0 || dport == "0") {
+		if v, err := strconv.ParseUint(tc, 0, 16); err == nil {
 			dport = strconv.FormatUint(v, 10)
 		}
 		sport = "0"
@@ -143,7 +143,36 @@ func tsharkFlowKey(m map[string]any) string {
 	if s, e := find(m, "cflow.abstimestart"), find(m, "cflow.abstimeend"); s != "" && e != "" && s != epoch && e != epoch && find(m, "cflow.timestart") == "" {
 		times = fmt.Sprintf(" %s..%s", s, e)
 	}
-	return fmt.Sprintf("%s %s %s %s %s pk=%s by=%s%s", src, dst, sport, dport, proto, orZero(pk), orZero(by), times)
+	return fmt.Sprintf("%s %s %s %s %s pk=%s by=%s%s", src, dst, sport, dport, proto, orZero(pk), orZero(by), times) + tsharkExtra(m)
+}
+
+// tsharkExtra renders the other fields tshark shows, as liveKey does.
+func tsharkExtra(m map[string]any) string {
+	num := func(names ...string) string {
+		v := find(m, names...)
+		if n, err := strconv.ParseUint(v, 0, 64); err == nil {
+			return strconv.FormatUint(n, 10)
+		}
+		return "0"
+	}
+	hop := find(m, "cflow.nexthop", "cflow.nexthopv6")
+	if hop == "" {
+		hop = find(m, "cflow.bgpnexthop", "cflow.bgpnexthopv6")
+	}
+	if hop == "0.0.0.0" || hop == "" {
+		hop = "-"
+	}
+	return fmt.Sprintf(" if=%s/%s as=%s/%s mask=%s/%s tos=%s fl=%s hop=%s", num("cflow.inputint"), num("cflow.outputint"),
+		num("cflow.srcas"), num("cflow.dstas"), num("cflow.srcmask", "cflow.srcmaskv6"), num("cflow.dstmask", "cflow.dstmaskv6"),
+		num("cflow.tos"), num("cflow.tcpflags"), hop)
+}
+
+func liveExtra(r *flow.Record) string {
+	hop := r.NextHop.String()
+	if hop == "0.0.0.0" || r.NextHop == (flow.Addr{}) {
+		hop = "-"
+	}
+	return fmt.Sprintf(" if=%d/%d as=%d/%d mask=%d/%d tos=%d fl=%d hop=%s", r.InIf, r.OutIf, r.SrcAS, r.DstAS, r.SrcMask, r.DstMask, r.ToS, r.TCPFlags, hop)
 }
 
 func liveKey(r *flow.Record, withTimes bool) string {
@@ -152,7 +181,7 @@ func liveKey(r *flow.Record, withTimes bool) string {
 		f := "Jan _2, 2006 15:04:05.000000000 UTC"
 		k += fmt.Sprintf(" %s..%s", time.Unix(0, r.First).UTC().Format(f), time.Unix(0, r.Last).UTC().Format(f))
 	}
-	return k
+	return k + liveExtra(r)
 }
 
 // tsharkBlind lists, per capture and frame, records we decode that tshark
@@ -202,10 +231,11 @@ func TestSharedCapturesMatchTshark(t *testing.T) {
 				}
 				if !withTimes {
 					for i, k := range w {
-						if j := strings.Index(k, " by="); j >= 0 {
-							if sp := strings.IndexByte(k[j+1:], ' '); sp >= 0 {
-								w[i] = k[:j+1+sp]
-							}
+						if j := strings.Index(k, " UTC.."); j >= 0 {
+							e := strings.Index(k[j:], " UTC ") // end of the end time
+							b := strings.LastIndex(k[:j], " by=")
+							b += strings.IndexByte(k[b+1:], ' ') + 1
+							w[i] = k[:b] + k[j+e+4:]
 						}
 					}
 				}
