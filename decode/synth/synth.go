@@ -32,6 +32,13 @@ type Options struct {
 	// (0 means 0.1, a negative value means none; the resolver and the
 	// intranet server are dual-stack whenever any workstation is).
 	IPv6Share float64
+	// Inject adds labelled malicious activities to the background, each
+	// with its own random stream; Stats.Truth says what came out. They
+	// share the attacker's and the resolver's ephemeral port allocators
+	// (as the operating system would), so no background conversation ever
+	// shares a 5-tuple with an injected one; everything else in the
+	// background stays as it is without them.
+	Inject []Injection
 }
 
 // Defaults applied to zero Options fields.
@@ -62,6 +69,9 @@ type Stats struct {
 	NXDomains                 int // responses with RCODE NXDOMAIN
 	IPv6Packets, VLANPackets  int
 	First, Last               time.Time // timestamps of the first and last frame; zero when none
+	// Truth describes the injected activities, one per Options.Inject
+	// entry; empty without injections.
+	Truth Truth
 }
 
 // pcapTimeLimit is the first time a classic pcap record cannot hold.
@@ -70,7 +80,7 @@ var pcapTimeLimit = time.Unix(1<<32, 0)
 // ErrOptions marks invalid Options.
 var ErrOptions = errors.New("invalid synth options")
 
-func (o Options) normalize() (Options, error) {
+func (o Options) normalize() (_ Options, err error) {
 	if o.Hosts == 0 {
 		o.Hosts = DefaultHosts
 	}
@@ -100,6 +110,15 @@ func (o Options) normalize() (Options, error) {
 	}
 	if o.IPv6Share < 0 {
 		o.IPv6Share = 0
+	}
+	if len(o.Inject) > 0 {
+		inj := make([]Injection, len(o.Inject))
+		for i, in := range o.Inject {
+			if inj[i], err = in.normalize(&o); err != nil {
+				return o, err
+			}
+		}
+		o.Inject = inj
 	}
 	return o, nil
 }
@@ -156,6 +175,13 @@ type gen struct {
 	quics    []*quicConn
 	script   []*script
 	resCache []int64 // the resolver's cache: expiry per (name, qtype), see cacheKey
+
+	inj  int         // 1-based injector whose packet is being emitted; 0 for background
+	injs []*injector // one per Options.Inject entry
+	raws []*rawUDP   // free list
+	// tap, when set (tests), sees every frame with the injector it
+	// belongs to (0: background).
+	tap func(ts int64, frame []byte, inj int)
 }
 
 const fillSize = 1 << 20
@@ -253,6 +279,7 @@ func (g *gen) pop() event {
 func (g *gen) run() {
 	g.pw.writeHeader()
 	g.startBackground()
+	g.startInjections()
 	for len(g.queue) > 0 && g.pw.err == nil {
 		if g.limit > 0 && g.stats.Packets >= g.limit {
 			break
@@ -261,6 +288,7 @@ func (g *gen) run() {
 		if ev.at >= g.end {
 			break
 		}
+		g.inj = 0
 		next := ev.a.fire(g, ev.at)
 		if next >= 0 {
 			if next < ev.at {
@@ -281,9 +309,18 @@ func (g *gen) record(ts int64, frame []byte) {
 	g.stats.Packets++
 	g.stats.Bytes += len(frame)
 	g.pw.writeRecord(ts, frame)
+	if g.inj != 0 {
+		g.injs[g.inj-1].count(ts, len(frame))
+	}
+	if g.tap != nil {
+		g.tap(ts, frame, g.inj)
+	}
 }
 
 func (g *gen) flowStarted(proto uint8) {
+	if g.inj != 0 {
+		g.injs[g.inj-1].flows++
+	}
 	g.stats.Flows++
 	switch proto {
 	case protoTCP:
@@ -301,5 +338,6 @@ func (g *gen) result() Stats {
 		s.First = time.Unix(0, g.first).In(g.o.Start.Location())
 		s.Last = time.Unix(0, g.last).In(g.o.Start.Location())
 	}
+	s.Truth = g.truth()
 	return s
 }

@@ -114,6 +114,7 @@ type tcpConn struct {
 	fstart  int64      // time the current flight started
 	close   int
 	idle    int64 // time between the last message and the close
+	inj     int   // 1-based injector the connection belongs to; 0 for background
 	opt     [40]byte
 }
 
@@ -203,6 +204,7 @@ const (
 
 // fire emits the connection's next segment.
 func (c *tcpConn) fire(g *gen, now int64) int64 {
+	g.inj = c.inj
 	switch c.st {
 	case stSyn:
 		g.flowStarted(protoTCP)
