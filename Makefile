@@ -6,7 +6,7 @@ FUZZTIME  ?= 10s
 BENCHTIME ?= 1x
 DEMO      ?= demo
 
-.PHONY: all build test bench demo fuzz lint clean
+.PHONY: all build test bench demo fuzz lint clean eval
 
 all: build
 
@@ -47,3 +47,8 @@ demo: build
 
 clean:
 	rm -rf bin $(DEMO)
+
+# Detection report: labelled synthetic attacks over several seeds, scored as
+# a user would; rewrites the generated section of docs/detection.md.
+eval: build
+	$(BIN) eval --seeds 1,2,3,4,5 --lda-seeds 10 -o docs/detection.md

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/dns"
+	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/eval"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/flows"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/info"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/ingest"
@@ -22,5 +23,6 @@ func init() {
 		func(ios *iostreams.IOStreams) *cobra.Command { return score.NewCmd(ios) },
 		func(ios *iostreams.IOStreams) *cobra.Command { return verify.NewCmd(ios, nil) },
 		func(ios *iostreams.IOStreams) *cobra.Command { return synth.NewCmd(ios, nil) },
+		func(ios *iostreams.IOStreams) *cobra.Command { return eval.NewCmd(ios) },
 	}
 }

@@ -59,14 +59,17 @@ var DNSColumns = append(append([]report.Column{
 	report.Column{Name: "word", Kind: report.String},
 )
 
-type eventRef struct {
-	t   *flowstore.Table
-	row int
+// EventRef names the case row of a DNS event.
+type EventRef struct {
+	T   *flowstore.Table
+	Row int
 }
 
-func loadDNS(c *flowstore.Case) (suspicious.DNSEventSlice, []eventRef, error) {
+// LoadDNS projects every DNS response of a case to Spot's DNS events
+// (suspicious.SpotEvent) and says where each came from.
+func LoadDNS(c *flowstore.Case) (suspicious.DNSEventSlice, []EventRef, error) {
 	var evs suspicious.DNSEventSlice
-	var refs []eventRef
+	var refs []EventRef
 	var m flow.DNSMessage
 	for _, s := range c.Segments() {
 		t, err := s.DNS()
@@ -87,7 +90,7 @@ func loadDNS(c *flowstore.Case) (suspicious.DNSEventSlice, []eventRef, error) {
 			}
 			if ev, ok := suspicious.SpotEvent(&m); ok {
 				evs = append(evs, ev)
-				refs = append(refs, eventRef{t, i})
+				refs = append(refs, EventRef{t, i})
 			}
 		}
 	}
@@ -116,7 +119,7 @@ func runDNS(ctx context.Context, o *Options) error {
 		return err
 	}
 	defer cleanup()
-	evs, refs, err := loadDNS(c)
+	evs, refs, err := LoadDNS(c)
 	if err != nil {
 		return err
 	}
@@ -153,7 +156,7 @@ func runDNS(ctx context.Context, o *Options) error {
 	var m flow.DNSMessage
 	for rank, i := range res.Selected {
 		m.Answers = m.Answers[:0]
-		if err := refs[i].t.DNSAt(refs[i].row, &m); err != nil {
+		if err := refs[i].T.DNSAt(refs[i].Row, &m); err != nil {
 			return err
 		}
 		row[0] = report.Value{U: uint64(rank + 1)}

@@ -56,21 +56,22 @@ var FlowColumns = append(append([]report.Column{
 	report.Column{Name: "dst_word", Kind: report.String},
 )
 
-// caseFlows gathers the flow columns of every segment for the detector.
-type caseFlows struct {
-	cols   suspicious.Columns
+// CaseFlows gathers the flow columns of every segment for the detector.
+type CaseFlows struct {
+	Cols   suspicious.Columns
 	tables []*flowstore.Table
 	starts []int // first global index of each table
 }
 
-func loadFlows(c *flowstore.Case) (*caseFlows, error) {
-	cf := &caseFlows{}
+// LoadFlows reads the flow columns of every segment of a case.
+func LoadFlows(c *flowstore.Case) (*CaseFlows, error) {
+	cf := &CaseFlows{}
 	for _, s := range c.Segments() {
 		t, err := s.Flows()
 		if err != nil {
 			return nil, err
 		}
-		cf.starts = append(cf.starts, len(cf.cols.Time))
+		cf.starts = append(cf.starts, len(cf.Cols.Time))
 		cf.tables = append(cf.tables, t)
 		first, err := t.Int64(flowstore.ColFirst)
 		if err != nil {
@@ -110,26 +111,26 @@ func loadFlows(c *flowstore.Case) (*caseFlows, error) {
 		}
 		// One segment: the mapped columns are used as they are.
 		if len(c.Segments()) == 1 {
-			cf.cols = suspicious.Columns{Time: first, Src: src, Dst: dst, SrcPort: sp, DstPort: dp, Proto: proto, Packets: pk, Bytes: by}
+			cf.Cols = suspicious.Columns{Time: first, Src: src, Dst: dst, SrcPort: sp, DstPort: dp, Proto: proto, Packets: pk, Bytes: by}
 		} else {
-			cf.cols.Time = append(cf.cols.Time, first...)
-			cf.cols.Src = append(cf.cols.Src, src...)
-			cf.cols.Dst = append(cf.cols.Dst, dst...)
-			cf.cols.SrcPort = append(cf.cols.SrcPort, sp...)
-			cf.cols.DstPort = append(cf.cols.DstPort, dp...)
-			cf.cols.Proto = append(cf.cols.Proto, proto...)
-			cf.cols.Packets = append(cf.cols.Packets, pk...)
-			cf.cols.Bytes = append(cf.cols.Bytes, by...)
+			cf.Cols.Time = append(cf.Cols.Time, first...)
+			cf.Cols.Src = append(cf.Cols.Src, src...)
+			cf.Cols.Dst = append(cf.Cols.Dst, dst...)
+			cf.Cols.SrcPort = append(cf.Cols.SrcPort, sp...)
+			cf.Cols.DstPort = append(cf.Cols.DstPort, dp...)
+			cf.Cols.Proto = append(cf.Cols.Proto, proto...)
+			cf.Cols.Packets = append(cf.Cols.Packets, pk...)
+			cf.Cols.Bytes = append(cf.Cols.Bytes, by...)
 		}
 		for i := range first {
-			cf.cols.Duration = append(cf.cols.Duration, last[i]-first[i])
+			cf.Cols.Duration = append(cf.Cols.Duration, last[i]-first[i])
 		}
 	}
-	return cf, cf.cols.Validate()
+	return cf, cf.Cols.Validate()
 }
 
-// at returns the table and row of global flow index i.
-func (cf *caseFlows) at(i int) (*flowstore.Table, int) {
+// At returns the table and row of flow index i.
+func (cf *CaseFlows) At(i int) (*flowstore.Table, int) {
 	k := sort.Search(len(cf.starts), func(k int) bool { return cf.starts[k] > i }) - 1
 	return cf.tables[k], i - cf.starts[k]
 }
@@ -144,18 +145,18 @@ func runFlows(ctx context.Context, o *Options) error {
 		return err
 	}
 	defer cleanup()
-	cf, err := loadFlows(c)
+	cf, err := LoadFlows(c)
 	if err != nil {
 		return err
 	}
-	if cf.cols.Len() == 0 {
+	if cf.Cols.Len() == 0 {
 		fmt.Fprintln(o.IO.ErrOut, "no flows to score")
 		if err := w.Flush(); err != nil {
 			return err
 		}
 		return partial
 	}
-	res, err := suspicious.RunFlows(ctx, &cf.cols, suspicious.FlowOptions{
+	res, err := suspicious.RunFlows(ctx, &cf.Cols, suspicious.FlowOptions{
 		Loc:          o.Loc,
 		LDA:          o.LDA,
 		Float32Theta: o.Precision == 32,
@@ -166,7 +167,7 @@ func runFlows(ctx context.Context, o *Options) error {
 		return err
 	}
 	if o.Spot {
-		if err := suspicious.WriteFlowResults(o.IO.Out, &cf.cols, res.Selected, res.Scores, o.Loc); err != nil {
+		if err := suspicious.WriteFlowResults(o.IO.Out, &cf.Cols, res.Selected, res.Scores, o.Loc); err != nil {
 			return err
 		}
 		return partial
@@ -174,7 +175,7 @@ func runFlows(ctx context.Context, o *Options) error {
 	row := make([]report.Value, len(FlowColumns))
 	var r flow.Record
 	for rank, i := range res.Selected {
-		t, ri := cf.at(i)
+		t, ri := cf.At(i)
 		if err := t.FlowAt(ri, &r); err != nil {
 			return err
 		}
@@ -192,7 +193,7 @@ func runFlows(ctx context.Context, o *Options) error {
 		return err
 	}
 	if o.IO.IsStdoutTTY() && len(res.Selected) == 0 {
-		fmt.Fprintf(o.IO.ErrOut, "no flow scored at or under %g (of %d)\n", o.Threshold, cf.cols.Len())
+		fmt.Fprintf(o.IO.ErrOut, "no flow scored at or under %g (of %d)\n", o.Threshold, cf.Cols.Len())
 	}
 	return partial
 }
