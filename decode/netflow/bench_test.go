@@ -1,16 +1,18 @@
 package netflow
 
 import (
+	"path/filepath"
 	"testing"
 
+	"github.com/spotctl/spotctl/decode/decodetest"
 	"github.com/spotctl/spotctl/decode/flow"
 )
 
-// benchRecords is the number of records per benchmark datagram: what fits
-// a 1500-byte datagram with the 20-field template (1400/67).
+// benchRecords is the number of records per crafted datagram: what fits a
+// 1500-byte datagram with the 20-field template (67 bytes a record).
 const benchRecords = 20
 
-func benchDatagrams(version int) (tmplDG, dataDG []byte) {
+func craftedDatagrams(version int) (tmplDG, dataDG []byte) {
 	var recs [][]byte
 	for i := 0; i < benchRecords; i++ {
 		recs = append(recs, benchRecord(i))
@@ -23,32 +25,80 @@ func benchDatagrams(version int) (tmplDG, dataDG []byte) {
 		ipfixMsg(1700000000, 1, flowset(300, recs...))
 }
 
-func benchDecode(b *testing.B, version int) {
-	tmplDG, dataDG := benchDatagrams(version)
+// benchDecode decodes the datagrams round robin, one per iteration, after
+// the warm-up datagrams (templates); records/s counts emitted flows.
+func benchDecode(b *testing.B, warm, dgs [][]byte) {
 	d := NewDecoder(Options{})
 	exp := flow.AddrFrom4([4]byte{192, 0, 2, 1})
 	var sink uint64
 	emit := func(r *flow.Record) { sink += r.Bytes }
-	if err := d.Datagram(exp, 2055, 0, tmplDG, 0, emit); err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(dataDG)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if err := d.Datagram(exp, 2055, 0, dataDG, 0, emit); err != nil {
+	for _, p := range warm {
+		if err := d.Datagram(exp, 2055, 0, p, 0, emit); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(b.N*benchRecords)/b.Elapsed().Seconds(), "records/s")
-	if d.Stats().Records != uint64(b.N*benchRecords) {
-		b.Fatalf("%d records, want %d", d.Stats().Records, b.N*benchRecords)
+	size := 0
+	for _, p := range dgs {
+		size += len(p)
+	}
+	b.SetBytes(int64(size / len(dgs)))
+	before := d.Stats().Records
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	i := 0
+	for b.Loop() {
+		if err := d.Datagram(exp, 2055, 0, dgs[i], 0, emit); err != nil {
+			b.Fatal(err)
+		}
+		if i++; i == len(dgs) {
+			i = 0
+		}
+	}
+	cpu := cpuTime() - cpu0
+	recs := d.Stats().Records - before
+	b.ReportMetric(float64(recs)/b.Elapsed().Seconds(), "records/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(recs)/(float64(cpu)/1e9), "records/cpu-s")
 	}
 }
 
-// BenchmarkV9 decodes a NetFlow v9 datagram of 20 records (20-field IPv4
-// template, cached) per iteration; records/s is the figure of merit.
-func BenchmarkV9(b *testing.B) { benchDecode(b, 9) }
+// exportDatagrams returns the UDP payloads of one generated export capture.
+func exportDatagrams(b *testing.B, input, tag string) [][]byte {
+	path := filepath.Join(decodetest.SharedDir(b), "generated", input, input+"."+tag+".export.pcap")
+	var out [][]byte
+	for _, g := range udpPayloads(b, path) {
+		out = append(out, g.payload)
+	}
+	return out
+}
 
-// BenchmarkIPFIX is BenchmarkV9 for IPFIX.
-func BenchmarkIPFIX(b *testing.B) { benchDecode(b, 10) }
+func benchVersion(b *testing.B, version int, tags ...string) {
+	b.Run("crafted", func(b *testing.B) {
+		t, d := craftedDatagrams(version)
+		benchDecode(b, [][]byte{t}, [][]byte{d})
+	})
+	for _, tag := range tags {
+		// Real exports of the loopback capture, templates and options
+		// included, looped: the decoder sees template refreshes too.
+		b.Run(tag, func(b *testing.B) {
+			dgs := exportDatagrams(b, "spotctl_loopback", tag)
+			benchDecode(b, dgs, dgs)
+		})
+	}
+}
+
+// BenchmarkV9 decodes NetFlow v9 datagrams: a crafted one of 20 records of
+// a 20-field IPv4 template (cached), and the softflowd and pmacctd exports
+// of the shared loopback capture. The target is 5 M records/s per core.
+func BenchmarkV9(b *testing.B) { benchVersion(b, 9, "sf-v9", "pm-v9") }
+
+// BenchmarkIPFIX is BenchmarkV9 for IPFIX (softflowd relative times with
+// options, softflowd biflows, pmacctd).
+func BenchmarkIPFIX(b *testing.B) { benchVersion(b, 10, "sf-v10", "sf-v10bi", "pm-v10") }
+
+// BenchmarkV5 decodes the softflowd v5 export of the loopback capture.
+func BenchmarkV5(b *testing.B) {
+	dgs := exportDatagrams(b, "spotctl_loopback", "sf-v5")
+	benchDecode(b, nil, dgs)
+}

@@ -104,8 +104,10 @@
 // output interface (10, 14), AS (16, 17), masks (9, 13, 29, 30), next hop
 // (15, 62, else BGP 18, 63), VLAN (58, else 243, else 59), flowEndReason
 // (136), ICMP type and code (32, 139, 176-179: DstPort = type*256+code,
-// SrcPort 0, as nfdump does; an exporter that already puts it in the
-// destination port keeps it). RFC 5103 reverse elements (enterprise bit,
+// SrcPort 0, as nfdump does; the element wins over ports, which some
+// exporters fill with the ICMP identifier; an exporter that sends no such
+// element but puts type*256+code in the destination port, as pmacctd does,
+// keeps it). RFC 5103 reverse elements (enterprise bit,
 // PEN 29305) of 1/85 and 2/86, and NSEL responder counters 232/299, fill
 // OutBytes/OutPackets. Any other element, enterprise-specific or variable
 // length (255 / 0xFFFF escape), is skipped by its length. Data records of

@@ -98,8 +98,9 @@ type Stats struct {
 // Datagrams returns the number of export datagrams decoded, all versions.
 func (s Stats) Datagrams() uint64 { return s.V5Datagrams + s.V9Datagrams + s.IPFIXDatagrams }
 
-// sub returns s - o, field by field (for per-file deltas).
-func (s Stats) sub(o Stats) Stats {
+// Sub returns s - o field by field: the counters of one file or one
+// stretch of evidence, from two snapshots.
+func (s Stats) Sub(o Stats) Stats {
 	return Stats{
 		V5Datagrams:         s.V5Datagrams - o.V5Datagrams,
 		V9Datagrams:         s.V9Datagrams - o.V9Datagrams,
@@ -149,9 +150,12 @@ func (e *DatagramError) Unwrap() error { return e.Err }
 // UndecodableError is what Flush reports about data that never met its
 // template.
 type UndecodableError struct {
-	Records  uint64 // estimated from v9 header counts (0 for IPFIX)
+	Records  uint64 // estimated from v9 header counts
 	Flowsets uint64
 	Bytes    uint64
+	// Uncounted is how many of the flowsets are IPFIX: its header has no
+	// record count, so they add nothing to Records.
+	Uncounted uint64
 	// Missing lists the sessions and template ids concerned (sorted; at most
 	// 16 entries, MoreMissing counts the rest).
 	Missing     []MissingTemplate
@@ -170,7 +174,15 @@ type MissingTemplate struct {
 
 func (e *UndecodableError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "undecodable: %d data records in %d flowsets (%d bytes) without template", e.Records, e.Flowsets, e.Bytes)
+	switch {
+	case e.Uncounted == 0:
+		fmt.Fprintf(&b, "undecodable: %d data records in %d flowsets (%d bytes) without template", e.Records, e.Flowsets, e.Bytes)
+	case e.Uncounted == e.Flowsets:
+		fmt.Fprintf(&b, "undecodable: %d data flowsets (%d bytes) without template", e.Flowsets, e.Bytes)
+	default:
+		fmt.Fprintf(&b, "undecodable: %d data records in %d flowsets and %d flowsets of unknown record count (%d bytes) without template",
+			e.Records, e.Flowsets-e.Uncounted, e.Uncounted, e.Bytes)
+	}
 	for i, m := range e.Missing {
 		if i == 0 {
 			b.WriteString(": ")
@@ -261,9 +273,10 @@ func NewDecoder(opts Options) *Decoder {
 // Stats returns the counters so far.
 func (d *Decoder) Stats() Stats { return d.stats }
 
-// Datagram decodes one export datagram (a UDP payload) from exporter:port,
-// received at recvNs (Unix ns; 0 when unknown), found in evidence file
-// number evidence. Each flow record is passed to emit (valid during the call
+// Datagram decodes one export datagram (a UDP payload) from exporter:port
+// (the IP source address and UDP source port of the datagram; zero for raw
+// files), received at recvNs (Unix ns; 0 when unknown), found in evidence
+// file number evidence. Each flow record is passed to emit (valid during the call
 // only). It returns the first problem as a *DatagramError; everything decoded
 // before and after it (where the framing allows) is emitted.
 func (d *Decoder) Datagram(exporter flow.Addr, port uint16, recvNs int64, payload []byte, evidence uint32, emit func(*flow.Record)) error {
@@ -337,6 +350,9 @@ func (d *Decoder) Flush() error {
 			e.Flowsets++
 			e.Bytes += uint64(len(h.data))
 			e.Records += h.estimate
+			if h.hdr.version == 10 {
+				e.Uncounted++
+			}
 		}
 		m := MissingTemplate{Exporter: k.s.key.addr, Port: k.s.key.port, Version: k.s.key.version,
 			Domain: k.s.key.domain, TemplateID: k.id, Flowsets: len(hs)}

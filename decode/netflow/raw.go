@@ -188,9 +188,9 @@ func ReadRaw(r io.Reader, name string, evidence uint32, d *Decoder, emit func(*f
 			var fe *frameError
 			if errors.As(ferr, &fe) {
 				d.stats.Errors++
-				return d.Stats().sub(before), report(off+int64(fe.off), fe.err)
+				return d.Stats().Sub(before), report(off+int64(fe.off), fe.err)
 			}
-			return d.Stats().sub(before), report(off, fmt.Errorf("read %s: %w", name, ferr))
+			return d.Stats().Sub(before), report(off, fmt.Errorf("read %s: %w", name, ferr))
 		}
 		msg, _ := br.Peek(n)
 		err := d.Datagram(flow.Addr{}, 0, 0, msg, evidence, emit)
@@ -202,7 +202,7 @@ func ReadRaw(r io.Reader, name string, evidence uint32, d *Decoder, emit func(*f
 				err = de.Err
 			}
 			if abort := report(at, err); abort != nil {
-				return d.Stats().sub(before), abort
+				return d.Stats().Sub(before), abort
 			}
 		}
 		if ferr != nil {
@@ -211,17 +211,17 @@ func ReadRaw(r io.Reader, name string, evidence uint32, d *Decoder, emit func(*f
 			if !errors.Is(err, decode.ErrTruncated) {
 				d.stats.Errors++
 				if abort := report(off+int64(n), ferr); abort != nil {
-					return d.Stats().sub(before), abort
+					return d.Stats().Sub(before), abort
 				}
 			}
 			break
 		}
 		if _, err := br.Discard(n); err != nil {
-			return d.Stats().sub(before), report(off, fmt.Errorf("read %s: %w", name, err))
+			return d.Stats().Sub(before), report(off, fmt.Errorf("read %s: %w", name, err))
 		}
 		off += int64(n)
 	}
-	return d.Stats().sub(before), nil
+	return d.Stats().Sub(before), nil
 }
 
 // frameError is a message that cannot be framed, at an offset within it.
