@@ -31,6 +31,34 @@ func BenchmarkWrite(b *testing.B) {
 	}
 }
 
+// BenchmarkWriteInjected is BenchmarkWrite's 2M case with every scenario
+// running inside it (the exfil scaled to 100 MB so that it fits): the
+// injected actors must not slow generation down.
+func BenchmarkWriteInjected(b *testing.B) {
+	const n = 2_000_000
+	inj, err := ParseInjections("beacon:interval=60s,scan:at=+1m,dns-tunnel:at=+30s:interval=500ms,exfil:at=+2m:for=20m:bytes=100MB,dga:at=+1m:interval=200ms,lateral:at=+3m:targets=20")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	var st Stats
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		st, err = Write(io.Discard, Options{Seed: uint64(i), Hosts: 200, Start: busy, Packets: n, Inject: inj})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	el := time.Since(start)
+	injected := 0
+	for _, a := range st.Truth.Activities {
+		injected += a.Packets
+	}
+	b.SetBytes(int64(st.Bytes))
+	b.ReportMetric(float64(el.Nanoseconds())/float64(b.N*n), "ns/pkt")
+	b.ReportMetric(float64(injected)/float64(n)*100, "%injected")
+}
+
 func fmtCount(n int) string {
 	switch {
 	case n%1_000_000 == 0:

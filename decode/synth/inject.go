@@ -121,6 +121,12 @@ var defaultDomain = map[Kind]string{
 const (
 	maxExfilBytes = 64 << 30
 	maxInjectN    = 1_000_000
+	// maxDNSQueries bounds a DNS scenario. Its upstream queries take ports
+	// from the resolver's allocator, which walks about 28,000 ports before
+	// it repeats one; staying well below that (with the background's own
+	// upstream queries, a few thousand an hour) keeps every injected
+	// 5-tuple unique within the activity, so the labels stay exact.
+	maxDNSQueries = 20_000
 )
 
 // ParseInjections parses the --inject syntax: a comma-separated list of
@@ -384,9 +390,15 @@ func (in Injection) normalize(o *Options) (Injection, error) {
 	case DNSTunnel:
 		in.For = cmp0(in.For, DefaultTunnelFor)
 		in.Interval = cmp0(in.Interval, DefaultTunnelGap)
+		if in.Interval > 0 && in.For/in.Interval > maxDNSQueries {
+			return bad("%v at one query per %v is more than %d queries", in.For, in.Interval, maxDNSQueries)
+		}
 	case DGA:
 		in.Interval = cmp0(in.Interval, DefaultDGAGap)
 		in.Count = cmp0(in.Count, DefaultDGACount)
+		if in.Count > maxDNSQueries {
+			return bad("count %d: want at most %d", in.Count, maxDNSQueries)
+		}
 	case Exfil:
 		in.For = cmp0(in.For, DefaultExfilFor)
 		in.Bytes = cmp0(in.Bytes, DefaultExfilBytes)

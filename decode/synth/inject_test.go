@@ -728,6 +728,8 @@ func TestInjectOptionErrors(t *testing.T) {
 		"dns-tunnel:domain=contoso.com",
 		"dns-tunnel:domain=a..b",
 		"dns-tunnel:interval=1us",
+		"dns-tunnel:interval=100ms:for=1h", // 36,000 queries
+		"dga:count=30000",
 		"lateral:count=3",
 	} {
 		in, err := ParseInjections(spec)

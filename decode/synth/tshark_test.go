@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -76,4 +77,69 @@ func TestTsharkClean(t *testing.T) {
 		t.Errorf("tshark io,stat does not show %d frames:\n%s", st.Packets, count)
 	}
 	t.Logf("%d packets; tshark: %d DNS queries, %d responses, %d ClientHellos with SNI", st.Packets, queries, responses, sni)
+}
+
+// TestTsharkInjected has Wireshark judge every injected frame: none is
+// malformed or carries an error-level expert note, and the DNS messages
+// tshark counts match the generator's statistics.
+func TestTsharkInjected(t *testing.T) {
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		t.Skip("tshark not installed (apt-get install tshark); skipping the Wireshark cross-check")
+	}
+	if testing.Short() {
+		t.Skip("runs tshark over a capture")
+	}
+	o := Options{Seed: 33, Hosts: 20, Start: busy, Duration: 25 * time.Minute, IPv6Share: 0.3, Inject: mustInject(t, allKinds)}
+	b, st, frames := generateTapped(t, o)
+	file := filepath.Join(t.TempDir(), "inject.pcap")
+	if err := os.WriteFile(file, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-n", "-r", file, "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE",
+		"-Y", "_ws.malformed || _ws.expert.severity == error", "-T", "fields", "-e", "frame.number", "-e", "_ws.col.Protocol", "-e", "_ws.col.Info"}
+	cmd := exec.Command(tshark, args...)
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	var bad []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.SplitN(line, "\t", 3)
+		n, err := strconv.Atoi(f[0])
+		if err != nil || n < 1 || n > len(frames) {
+			continue
+		}
+		if frames[n-1].inj != 0 {
+			bad = append(bad, line)
+		}
+	}
+	if len(bad) > 0 {
+		t.Errorf("tshark finds %d malformed or erroneous injected frames, first: %s", len(bad), strings.Join(bad[:min(5, len(bad))], " | "))
+	}
+	cmd = exec.Command(tshark, "-n", "-r", file, "-Y", "dns", "-T", "fields", "-e", "dns.flags.response")
+	out, err = cmd.Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	var q, r int
+	for _, v := range strings.Fields(strings.ReplaceAll(string(out), ",", " ")) {
+		switch v {
+		case "0", "False":
+			q++
+		case "1", "True":
+			r++
+		}
+	}
+	if q != st.DNSQueries || r != st.DNSResponses {
+		t.Errorf("tshark sees %d DNS queries and %d responses; stats say %d and %d", q, r, st.DNSQueries, st.DNSResponses)
+	}
+	injected := 0
+	for _, f := range frames {
+		if f.inj != 0 {
+			injected++
+		}
+	}
+	t.Logf("%d frames, %d injected; tshark: %d DNS queries, %d responses", len(frames), injected, q, r)
 }
