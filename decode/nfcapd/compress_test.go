@@ -74,7 +74,7 @@ func sameRecords(t *testing.T, what string, want, got []flow.Record) {
 
 // recompress rewrites an uncompressed layout-2 file with every block
 // compressed by compress, and the header naming method.
-func recompress(t *testing.T, in []byte, method byte, compress func([]byte) []byte) []byte {
+func recompress(t testing.TB, in []byte, method byte, compress func([]byte) []byte) []byte {
 	t.Helper()
 	le := binary.LittleEndian
 	if le.Uint16(in) != magic || le.Uint16(in[2:]) != 2 || in[16] != compNone {

@@ -125,16 +125,16 @@ func FuzzNfcapdBlock(f *testing.F) {
 			rd := newReader("fuzz", 3, func(r *flow.Record) { recs = append(recs, *r) },
 				func(e *decode.Error) error { errs = append(errs, e); return nil })
 			rd.st.Layout = 1 + int(data[0]&1)
-			rd.comp = int(data[1] % 5)
-			rd.dec.init(rd.comp)
-			defer rd.dec.close()
-			rd.buf = fuzzBuf
-			typ := uint16(blockMixed)
+			rd.src.layout = rd.st.Layout
+			rd.src.comp = int(data[1] % 5)
+			defer rd.src.dec.close()
+			rd.src.buf[0] = fuzzBuf
+			j := job{b: block{off: 100, compressed: rd.src.comp != compNone}, typ: blockMixed, numRecords: le.Uint32(data[2:]), probOff: 100, counted: true}
 			if rd.st.Layout == 1 {
-				typ = blockV1
+				j.typ = blockV1
 			}
-			b := block{off: 100, compressed: rd.comp != compNone}
-			err := rd.block(b, typ, le.Uint32(data[2:]), data[6:], false)
+			rd.src.prepare(&j, data[6:])
+			err := rd.consume(j)
 			return recs, rd.st, errs, err
 		}
 		recs, st, errs, err := run()

@@ -194,18 +194,11 @@ type reader struct {
 	onErr    decode.ErrorFunc
 	st       Stats
 
-	comp        int
-	creator     uint32
-	offAppendix int64 // layout 2: file offset of the appendix blocks, 0 if none
-
-	src  io.Reader
-	off  int64  // file offset of the next unread byte
-	raw  []byte // block payload as stored
-	buf  []byte // decompressed block
-	dec  decompressor
-	rec  flow.Record
-	tabs tables
-	v1   v1State
+	creator uint32
+	src     source // reads and decompresses blocks, on its own goroutine
+	rec     flow.Record
+	tabs    tables
+	v1      v1State
 }
 
 func newReader(name string, evidence uint32, emit func(*flow.Record), onErr decode.ErrorFunc) *reader {
@@ -237,10 +230,9 @@ func (rd *reader) fatal(off int64, err error) error {
 }
 
 func (rd *reader) run(r io.Reader) error {
-	rd.src = r
+	rd.src.r = r
 	var head [headerV1Size + statV1Size]byte
-	n, err := io.ReadFull(r, head[:4])
-	rd.off += int64(n)
+	n, err := rd.src.readFull(head[:4])
 	if err != nil {
 		if n == 0 {
 			return rd.fatal(0, fmt.Errorf("empty file: %w", decode.ErrNotEvidence))
@@ -267,8 +259,8 @@ func (rd *reader) run(r io.Reader) error {
 	if hdrErr != nil {
 		return hdrErr
 	}
-	rd.dec.init(rd.comp)
-	defer rd.dec.close()
+	rd.src.layout = rd.st.Layout
+	defer rd.src.dec.close()
 
 	err = rd.blocks()
 	var stop stopError
@@ -278,15 +270,8 @@ func (rd *reader) run(r io.Reader) error {
 	return err
 }
 
-// readFull reads len(b) bytes at the current offset.
-func (rd *reader) readFull(b []byte) (int, error) {
-	n, err := io.ReadFull(rd.src, b)
-	rd.off += int64(n)
-	return n, err
-}
-
 func (rd *reader) headerV1(head []byte) error {
-	if _, err := rd.readFull(head[4 : headerV1Size+statV1Size]); err != nil {
+	if _, err := rd.src.readFull(head[4 : headerV1Size+statV1Size]); err != nil {
 		return rd.fatal(0, fmt.Errorf("nfdump 1.6 file header: %w", decode.ErrTruncated))
 	}
 	le := binary.LittleEndian
@@ -294,26 +279,26 @@ func (rd *reader) headerV1(head []byte) error {
 	flags := le.Uint32(head[4:])
 	switch {
 	case flags&0x01 != 0:
-		rd.comp = compLZO
+		rd.src.comp = compLZO
 	case flags&0x08 != 0:
-		rd.comp = compBZ2
+		rd.src.comp = compBZ2
 	case flags&0x10 != 0:
-		rd.comp = compLZ4
+		rd.src.comp = compLZ4
 	default:
-		rd.comp = compNone
+		rd.src.comp = compNone
 	}
 	if flags&0x20 != 0 {
 		// FLAG_LZMA_COMPRESSED existed only in a fork; nfdump never wrote it.
 		return rd.fatal(4, fmt.Errorf("%w: LZMA-compressed blocks (flags %#x)", ErrUnsupported, flags))
 	}
-	rd.st.Compression = compressionNames[rd.comp]
+	rd.st.Compression = compressionNames[rd.src.comp]
 	rd.st.Ident = cString(head[12:headerV1Size])
 	rd.st.DeclaredFlows = le.Uint64(head[headerV1Size:])
 	return nil
 }
 
 func (rd *reader) headerV2(head []byte) error {
-	if _, err := rd.readFull(head[4:headerV2Size]); err != nil {
+	if _, err := rd.src.readFull(head[4:headerV2Size]); err != nil {
 		return rd.fatal(0, fmt.Errorf("nfdump 1.7 file header: %w", decode.ErrTruncated))
 	}
 	le := binary.LittleEndian
@@ -324,7 +309,7 @@ func (rd *reader) headerV2(head []byte) error {
 	if int(comp) >= len(compressionNames) {
 		return rd.fatal(16, fmt.Errorf("%w: compression method %d", ErrUnsupported, comp))
 	}
-	rd.comp = int(comp)
+	rd.src.comp = int(comp)
 	rd.st.Compression = compressionNames[comp]
 	if enc := head[17]; enc != 0 {
 		return rd.fatal(17, fmt.Errorf("%w: encrypted blocks (method %d)", ErrUnsupported, enc))
@@ -335,9 +320,9 @@ func (rd *reader) headerV2(head []byte) error {
 	} else {
 		rd.st.Creator = fmt.Sprintf("creator %d", rd.creator)
 	}
-	if a := le.Uint64(head[24:]); a <= 1<<62 {
-		rd.offAppendix = int64(a)
-	}
+	// The appendix (ident and statistics records, at offAppendix) is
+	// made of ordinary blocks after the data blocks: reading to the end
+	// finds it, so its offset is not needed.
 	return nil
 }
 

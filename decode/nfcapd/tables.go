@@ -112,9 +112,21 @@ func ip6(b []byte) flow.Addr {
 
 // ip4 decodes an IPv4 address stored as a host-order 32-bit word.
 func ip4(b []byte) flow.Addr {
-	var a [4]byte
-	binary.BigEndian.PutUint32(a[:], binary.LittleEndian.Uint32(b))
-	return flow.AddrFrom4(a)
+	var a flow.Addr
+	setIP4(&a, b)
+	return a
+}
+
+// setIP4 and setIP6 write straight into a record field: the hot path
+// decodes several addresses per record.
+func setIP4(a *flow.Addr, b []byte) {
+	*a = flow.Addr{10: 0xff, 11: 0xff}
+	binary.BigEndian.PutUint32(a[12:], binary.LittleEndian.Uint32(b))
+}
+
+func setIP6(a *flow.Addr, b []byte) {
+	binary.BigEndian.PutUint64(a[0:], binary.LittleEndian.Uint64(b[0:]))
+	binary.BigEndian.PutUint64(a[8:], binary.LittleEndian.Uint64(b[8:]))
 }
 
 // Sampler record sizes: the legacy record (type 9) {id i32, interval u32,

@@ -81,8 +81,8 @@ func (rd *reader) v3(p []byte) error {
 		if len(p)-off < 4 {
 			return fmt.Errorf("%w: V3 record declares %d elements, element %d starts past its end", ErrCorrupt, numElements, i)
 		}
-		typ := le.Uint16(p[off:])
-		l := int(le.Uint16(p[off+2:]))
+		h := le.Uint32(p[off:]) // type u16, length u16
+		typ, l := uint16(h), int(h>>16)
 		if l < 4 || l > len(p)-off {
 			return fmt.Errorf("%w: element %d (type %d) length %d does not fit the %d bytes left in the record", ErrCorrupt, i, typ, l, len(p)-off)
 		}
@@ -107,14 +107,14 @@ func (rd *reader) v3(p []byte) error {
 			if len(e) < 8 {
 				return shortElement(typ, len(e), 8)
 			}
-			rec.Src = ip4(e[0:])
-			rec.Dst = ip4(e[4:])
+			setIP4(&rec.Src, e[0:])
+			setIP4(&rec.Dst, e[4:])
 		case exIPv6:
 			if len(e) < 32 {
 				return shortElement(typ, len(e), 32)
 			}
-			rec.Src = ip6(e[0:])
-			rec.Dst = ip6(e[16:])
+			setIP6(&rec.Src, e[0:])
+			setIP6(&rec.Dst, e[16:])
 		case exFlowMisc:
 			if len(e) < exFlowMiscMinSize {
 				return shortElement(typ, len(e), exFlowMiscMinSize)
@@ -147,22 +147,24 @@ func (rd *reader) v3(p []byte) error {
 			if len(e) < 4 {
 				return shortElement(typ, len(e), 4)
 			}
-			rec.NextHop = ip4(e)
+			setIP4(&rec.NextHop, e)
 		case exIPNextHopV6:
 			if len(e) < 16 {
 				return shortElement(typ, len(e), 16)
 			}
-			rec.NextHop = ip6(e)
+			setIP6(&rec.NextHop, e)
 		case exIPReceivedV4:
 			if len(e) < 4 {
 				return shortElement(typ, len(e), 4)
 			}
-			rec.Exporter, haveRecv = ip4(e), true
+			setIP4(&rec.Exporter, e)
+			haveRecv = true
 		case exIPReceivedV6:
 			if len(e) < 16 {
 				return shortElement(typ, len(e), 16)
 			}
-			rec.Exporter, haveRecv = ip6(e), true
+			setIP6(&rec.Exporter, e)
+			haveRecv = true
 		case exSamplerInfo:
 			// The element changed shape within 1.7.x ({id i32, interval,
 			// mode, exporter} then {selectorID i64, exporter}); the low

@@ -43,236 +43,221 @@ func (e *Error) Unwrap() error { return e.Err }
 // bytes written. len(dst) is the hard limit on the output size: a stream
 // that would produce more fails with ErrOutputOverrun and nothing is written
 // beyond dst. On error n is the number of bytes decoded so far.
+//
+// The code follows the structure of the format's reference decoder, whose
+// states are jump targets; labels and gotos keep that structure readable
+// (and fast) in Go. Every path reads at least one input byte before
+// looping, and every length is checked against what is left of src and dst
+// before it is used.
 func Decompress(dst, src []byte) (n int, err error) {
 	var (
 		ip, op int // next input byte, next output byte
-		t      int // length or instruction byte
+		t      int // instruction byte, then a length
 		mpos   int // match source position in dst
+		length int // match length
 		instr  int // offset of the current instruction, for errors
+		e      error
 	)
-	fail := func(e error) (int, error) { return op, &Error{Offset: instr, Err: e} }
-
-	// needIn reports whether k more input bytes are available.
-	needIn := func(k int) bool { return k <= len(src)-ip }
-
 	if len(src) == 0 {
 		return 0, &Error{Offset: 0, Err: ErrInputOverrun}
 	}
-
-	// state says where to continue inside the decoding loop; it replaces
-	// the gotos of the reference decoder.
-	const (
-		stLoop      = iota // read an instruction at the top level
-		stFirstLit         // instruction right after a literal run
-		stMatch            // a match instruction t has been read
-		stMatchNext        // copy t (1..3) trailing literals, then a match
-	)
-	state := stLoop
-
 	if src[0] > 17 {
 		t = int(src[0]) - 17
 		ip = 1
 		if t < 4 {
-			state = stMatchNext
+			goto matchNext
+		}
+		if t > len(dst)-op {
+			goto outputOverrun
+		}
+		if t+1 > len(src)-ip {
+			goto inputOverrun
+		}
+		copy(dst[op:op+t], src[ip:ip+t])
+		op += t
+		ip += t
+		goto firstLiteralRun
+	}
+
+loop: // an instruction at the top level
+	instr = ip
+	if ip >= len(src) {
+		goto inputOverrun
+	}
+	t = int(src[ip])
+	ip++
+	if t >= 16 {
+		goto match
+	}
+	// A literal run of t+3 bytes; t == 0 announces an extended length.
+	if t == 0 {
+		for {
+			if ip >= len(src) {
+				goto inputOverrun
+			}
+			if src[ip] != 0 {
+				break
+			}
+			t += 255
+			ip++
+		}
+		t += 15 + int(src[ip])
+		ip++
+	}
+	t += 3
+	if t > len(dst)-op {
+		goto outputOverrun
+	}
+	if t+1 > len(src)-ip { // the literals and the next instruction
+		goto inputOverrun
+	}
+	copy(dst[op:op+t], src[ip:ip+t])
+	op += t
+	ip += t
+
+firstLiteralRun: // the instruction right after a literal run
+	instr = ip
+	if ip >= len(src) {
+		goto inputOverrun
+	}
+	t = int(src[ip])
+	ip++
+	if t >= 16 {
+		goto match
+	}
+	// A 3-byte match 2049..3072 bytes back, only allowed here.
+	if ip >= len(src) {
+		goto inputOverrun
+	}
+	mpos = op - (1 + 0x0800) - t>>2 - int(src[ip])<<2
+	ip++
+	length = 3
+	goto copyMatch
+
+match: // t is a match instruction (>= 16, or < 16 after trailing literals)
+	switch {
+	case t >= 64: // M2: length 3..8, distance 1..2048
+		if ip >= len(src) {
+			goto inputOverrun
+		}
+		mpos = op - 1 - (t>>2)&7 - int(src[ip])<<3
+		ip++
+		length = t>>5 + 1
+	case t >= 32: // M3: distance 1..16384
+		t &= 31
+		if t == 0 {
+			for {
+				if ip >= len(src) {
+					goto inputOverrun
+				}
+				if src[ip] != 0 {
+					break
+				}
+				t += 255
+				ip++
+			}
+			t += 31 + int(src[ip])
+			ip++
+		}
+		if 2 > len(src)-ip {
+			goto inputOverrun
+		}
+		mpos = op - 1 - int(uint16(src[ip])|uint16(src[ip+1])<<8)>>2
+		ip += 2
+		length = t + 2
+	case t >= 16: // M4: distance 16385..49151, or the end marker
+		mpos = op - (t&8)<<11
+		t &= 7
+		if t == 0 {
+			for {
+				if ip >= len(src) {
+					goto inputOverrun
+				}
+				if src[ip] != 0 {
+					break
+				}
+				t += 255
+				ip++
+			}
+			t += 7 + int(src[ip])
+			ip++
+		}
+		if 2 > len(src)-ip {
+			goto inputOverrun
+		}
+		mpos -= int(uint16(src[ip])|uint16(src[ip+1])<<8) >> 2
+		ip += 2
+		if mpos == op {
+			// End of stream.
+			if ip < len(src) {
+				return op, &Error{Offset: ip, Err: ErrInputNotConsumed}
+			}
+			return op, nil
+		}
+		mpos -= 0x4000
+		length = t + 2
+	default: // M1: a 2-byte match after trailing literals, distance 1..1024
+		if ip >= len(src) {
+			goto inputOverrun
+		}
+		mpos = op - 1 - t>>2 - int(src[ip])<<2
+		ip++
+		length = 2
+	}
+
+copyMatch:
+	if mpos < 0 {
+		e = ErrLookBehind
+		goto fail
+	}
+	if length > len(dst)-op {
+		goto outputOverrun
+	}
+	if d := op - mpos; d >= length {
+		if length <= 16 {
+			for i := 0; i < length; i++ {
+				dst[op+i] = dst[mpos+i]
+			}
 		} else {
-			if t > len(dst)-op {
-				return fail(ErrOutputOverrun)
-			}
-			if !needIn(t + 1) {
-				return fail(ErrInputOverrun)
-			}
-			copy(dst[op:op+t], src[ip:ip+t])
-			op += t
-			ip += t
-			state = stFirstLit
+			copy(dst[op:op+length], dst[mpos:mpos+length])
+		}
+		op += length
+	} else {
+		// Overlapping match: a run repeating the last d bytes; copy in
+		// growing, non-overlapping chunks.
+		end := op + length
+		for op < end {
+			op += copy(dst[op:end], dst[mpos:op])
 		}
 	}
-
-	for {
-		switch state {
-		case stLoop:
-			instr = ip
-			if !needIn(1) {
-				return fail(ErrInputOverrun)
-			}
-			t = int(src[ip])
-			ip++
-			if t >= 16 {
-				state = stMatch
-				continue
-			}
-			// A literal run of t+3 bytes (t == 0: extended length).
-			if t == 0 {
-				for {
-					if !needIn(1) {
-						return fail(ErrInputOverrun)
-					}
-					if src[ip] != 0 {
-						break
-					}
-					t += 255
-					ip++
-				}
-				t += 15 + int(src[ip])
-				ip++
-			}
-			t += 3
-			if t > len(dst)-op {
-				return fail(ErrOutputOverrun)
-			}
-			// t literals plus the next instruction byte.
-			if !needIn(t + 1) {
-				return fail(ErrInputOverrun)
-			}
-			copy(dst[op:op+t], src[ip:ip+t])
-			op += t
-			ip += t
-			state = stFirstLit
-
-		case stFirstLit:
-			instr = ip
-			if !needIn(1) {
-				return fail(ErrInputOverrun)
-			}
-			t = int(src[ip])
-			ip++
-			if t >= 16 {
-				state = stMatch
-				continue
-			}
-			// A 3-byte match 2049..3072 bytes back, only allowed right
-			// after a literal run.
-			if !needIn(1) {
-				return fail(ErrInputOverrun)
-			}
-			mpos = op - (1 + 0x0800) - (t >> 2) - int(src[ip])<<2
-			ip++
-			if mpos < 0 {
-				return fail(ErrLookBehind)
-			}
-			if 3 > len(dst)-op {
-				return fail(ErrOutputOverrun)
-			}
-			dst[op] = dst[mpos]
-			dst[op+1] = dst[mpos+1]
-			dst[op+2] = dst[mpos+2]
-			op += 3
-			if t = int(src[ip-2]) & 3; t == 0 {
-				state = stLoop
-			} else {
-				state = stMatchNext
-			}
-
-		case stMatchNext:
-			// t (1..3) literals, then the next instruction is a match.
-			if t > len(dst)-op {
-				return fail(ErrOutputOverrun)
-			}
-			if !needIn(t + 1) {
-				return fail(ErrInputOverrun)
-			}
-			copy(dst[op:op+t], src[ip:ip+t])
-			op += t
-			ip += t
-			instr = ip
-			t = int(src[ip])
-			ip++
-			state = stMatch
-
-		case stMatch:
-			var length int
-			switch {
-			case t >= 64: // M2: length 3..8, distance 1..2048
-				if !needIn(1) {
-					return fail(ErrInputOverrun)
-				}
-				mpos = op - 1 - (t>>2)&7 - int(src[ip])<<3
-				ip++
-				length = t>>5 + 1
-			case t >= 32: // M3: distance 1..16384
-				t &= 31
-				if t == 0 {
-					for {
-						if !needIn(1) {
-							return fail(ErrInputOverrun)
-						}
-						if src[ip] != 0 {
-							break
-						}
-						t += 255
-						ip++
-					}
-					t += 31 + int(src[ip])
-					ip++
-				}
-				if !needIn(2) {
-					return fail(ErrInputOverrun)
-				}
-				mpos = op - 1 - int(uint16(src[ip])|uint16(src[ip+1])<<8)>>2
-				ip += 2
-				length = t + 2
-			case t >= 16: // M4: distance 16385..49151, or the end marker
-				mpos = op - (t&8)<<11
-				t &= 7
-				if t == 0 {
-					for {
-						if !needIn(1) {
-							return fail(ErrInputOverrun)
-						}
-						if src[ip] != 0 {
-							break
-						}
-						t += 255
-						ip++
-					}
-					t += 7 + int(src[ip])
-					ip++
-				}
-				if !needIn(2) {
-					return fail(ErrInputOverrun)
-				}
-				mpos -= int(uint16(src[ip])|uint16(src[ip+1])<<8) >> 2
-				ip += 2
-				if mpos == op {
-					// End of stream.
-					if ip < len(src) {
-						return op, &Error{Offset: ip, Err: ErrInputNotConsumed}
-					}
-					return op, nil
-				}
-				mpos -= 0x4000
-				length = t + 2
-			default: // M1: a 2-byte match after trailing literals, distance 1..1024
-				if !needIn(1) {
-					return fail(ErrInputOverrun)
-				}
-				mpos = op - 1 - t>>2 - int(src[ip])<<2
-				ip++
-				length = 2
-			}
-			if mpos < 0 {
-				return fail(ErrLookBehind)
-			}
-			if length > len(dst)-op {
-				return fail(ErrOutputOverrun)
-			}
-			if op-mpos >= length {
-				copy(dst[op:op+length], dst[mpos:mpos+length])
-				op += length
-			} else {
-				// Overlapping match: a run that repeats the last
-				// op-mpos bytes; copy in growing, non-overlapping chunks.
-				end := op + length
-				for op < end {
-					k := copy(dst[op:end], dst[mpos:op])
-					op += k
-				}
-			}
-			if t = int(src[ip-2]) & 3; t == 0 {
-				state = stLoop
-			} else {
-				state = stMatchNext
-			}
-		}
+	// The low two bits of the instruction's last-but-one byte give 0..3
+	// literals that follow the match.
+	if t = int(src[ip-2]) & 3; t == 0 {
+		goto loop
 	}
+
+matchNext: // t (1..3) literals, then the next instruction is a match
+	if t > len(dst)-op {
+		goto outputOverrun
+	}
+	if t+1 > len(src)-ip {
+		goto inputOverrun
+	}
+	for i := 0; i < t; i++ {
+		dst[op+i] = src[ip+i]
+	}
+	op += t
+	ip += t
+	instr = ip
+	t = int(src[ip])
+	ip++
+	goto match
+
+inputOverrun:
+	e = ErrInputOverrun
+	goto fail
+outputOverrun:
+	e = ErrOutputOverrun
+fail:
+	return op, &Error{Offset: instr, Err: e}
 }
