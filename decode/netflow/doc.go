@@ -92,7 +92,8 @@
 // 305/306 packet interval/space, 309/310 size/population), else the sampler
 // the record names (IE 48 samplerId or 302 selectorId) as described by an
 // options record of the same session, else the last interval any options
-// record of the session gave, else (v5) the header's sampling field. With
+// record of the session gave, else (v5) the header's sampling field (mode
+// and interval 0 there read as unsampled, 1). With
 // Options.ApplySampling packets and bytes (both directions) are multiplied
 // by it, saturating at 2^64-1.
 //
@@ -112,7 +113,11 @@
 // OutBytes/OutPackets. Any other element, enterprise-specific or variable
 // length (255 / 0xFFFF escape), is skipped by its length. Data records of
 // templates with no address element (statistics, not flows) are counted in
-// Stats.NonFlowRecords and not emitted.
+// Stats.NonFlowRecords and not emitted. NetFlow v5 has no templates: its
+// 48-byte records give the same fields (16-bit interfaces and AS numbers),
+// and ObsDomain is engine_type<<8 | engine_id, as nfdump keys v5 exporters.
+// Records of raw datagram files have the zero Exporter: the address is not
+// in the file.
 //
 // # Errors
 //
