@@ -246,58 +246,59 @@ func (r *reader) argusRecord(lay *argusLayout) (skip bool, msg string) {
 	}
 
 	var m string
-	if rec.Packets, rec.OutPackets, m = argusSplit(lay, f, aTotPkts, aSrcPkts, aDstPkts, "Pkts"); m != "" {
+	if rec.Packets, rec.OutPackets, m = argusSplit(lay, f, aTotPkts, aSrcPkts, aDstPkts); m != "" {
 		return false, m
 	}
-	if rec.Bytes, rec.OutBytes, m = argusSplit(lay, f, aTotBytes, aSrcBytes, aDstBytes, "Bytes"); m != "" {
+	if rec.Bytes, rec.OutBytes, m = argusSplit(lay, f, aTotBytes, aSrcBytes, aDstBytes); m != "" {
 		return false, m
 	}
 	return false, ""
 }
 
+// argusTitles names the columns in errors.
+var argusTitles = [nArgus]string{
+	aTotPkts: "TotPkts", aSrcPkts: "SrcPkts", aDstPkts: "DstPkts",
+	aTotBytes: "TotBytes", aSrcBytes: "SrcBytes", aDstBytes: "DstBytes",
+}
+
 // argusSplit derives (source, destination) counters from whichever of the
 // total, source and destination columns are present.
-func argusSplit(lay *argusLayout, f [][]byte, tot, src, dst int, what string) (s, d uint64, msg string) {
-	val := func(id int, name string) (uint64, bool, string) {
+func argusSplit(lay *argusLayout, f [][]byte, tot, src, dst int) (s, d uint64, msg string) {
+	var v [3]uint64
+	var has [3]bool
+	for k, id := range [3]int{tot, src, dst} {
 		i := lay.col[id]
 		if i < 0 {
-			return 0, false, ""
+			continue
 		}
 		b := trimSpace(f[i])
 		if len(b) == 0 {
-			return 0, false, ""
+			continue
 		}
-		v, ok := parseUint(b, 1<<64-1)
-		if !ok {
-			return 0, false, badField(name, b)
+		var ok bool
+		if v[k], ok = parseUint(b, 1<<64-1); !ok {
+			return 0, 0, badField(argusTitles[id], b)
 		}
-		return v, true, ""
+		has[k] = true
 	}
-	t, hasT, m1 := val(tot, "Tot"+what)
-	s, hasS, m2 := val(src, "Src"+what)
-	d, hasD, m3 := val(dst, "Dst"+what)
-	for _, m := range []string{m1, m2, m3} {
-		if m != "" {
-			return 0, 0, m
-		}
-	}
+	t, s, d := v[0], v[1], v[2]
 	switch {
-	case hasS && hasD:
-		if hasT && s+d != t {
-			return 0, 0, fmt.Sprintf("Src%s %d + Dst%s %d != Tot%s %d", what, s, what, d, what, t)
+	case has[1] && has[2]:
+		if has[0] && s+d != t {
+			return 0, 0, fmt.Sprintf("%s %d + %s %d != %s %d", argusTitles[src], s, argusTitles[dst], d, argusTitles[tot], t)
 		}
 		return s, d, ""
-	case hasS && hasT:
+	case has[1] && has[0]:
 		if s > t {
-			return 0, 0, fmt.Sprintf("Src%s %d > Tot%s %d", what, s, what, t)
+			return 0, 0, fmt.Sprintf("%s %d > %s %d", argusTitles[src], s, argusTitles[tot], t)
 		}
 		return s, t - s, ""
-	case hasD && hasT:
+	case has[2] && has[0]:
 		if d > t {
-			return 0, 0, fmt.Sprintf("Dst%s %d > Tot%s %d", what, d, what, t)
+			return 0, 0, fmt.Sprintf("%s %d > %s %d", argusTitles[dst], d, argusTitles[tot], t)
 		}
 		return t - d, d, ""
-	case hasT:
+	case has[0]:
 		return t, 0, "" // direction split unknown
 	}
 	return s, d, ""
