@@ -32,7 +32,10 @@ func TestChunkingDoesNotMatter(t *testing.T) {
 		whole := readAll(t, data, f, Options{MaxLine: 256})
 		var split result
 		split.st, split.err = Options{MaxLine: 256}.Read(&oneByteReader{data}, "test.log", f, 7,
-			func(r *flow.Record, m Meta) { split.flows = append(split.flows, *r); split.labels = append(split.labels, m.Label) },
+			func(r *flow.Record, m Meta) {
+				split.flows = append(split.flows, *r)
+				split.labels = append(split.labels, m.Label)
+			},
 			func(m *flow.DNSMessage) {
 				c := *m
 				c.Answers = append([]flow.Answer(nil), m.Answers...)

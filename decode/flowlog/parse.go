@@ -269,7 +269,6 @@ func parseV6(b []byte) (flow.Addr, bool) {
 	return a, true
 }
 
-
 // parseDateTime parses the wall-clock layouts of flow tools, in loc unless
 // the text carries its own offset:
 //

@@ -63,10 +63,10 @@ func TestZeekConnMapping(t *testing.T) {
 		sport, dport   uint16
 		durationIsZero bool
 	}{
-		{2, flow.ProtoICMP, 0, 8 << 8, false},     // echo request: type 8 in orig_p, code 0 in resp_p
-		{3, flow.ProtoICMPv6, 0, 135 << 8, true},  // "icmp" over IPv6 is ICMPv6
-		{4, flow.ProtoTCP, 51000, 22, true},       // S0: no duration
-		{7, 47, 0, 0, false},                      // unknown_transport: ip_proto
+		{2, flow.ProtoICMP, 0, 8 << 8, false},    // echo request: type 8 in orig_p, code 0 in resp_p
+		{3, flow.ProtoICMPv6, 0, 135 << 8, true}, // "icmp" over IPv6 is ICMPv6
+		{4, flow.ProtoTCP, 51000, 22, true},      // S0: no duration
+		{7, 47, 0, 0, false},                     // unknown_transport: ip_proto
 	}
 	for _, c := range checks {
 		r := res.flows[c.row]
