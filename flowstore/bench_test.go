@@ -33,6 +33,26 @@ func BenchmarkWrite(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	})
+	// A NetFlow/IPFIX row: every sparse column exists and gets a value.
+	b.Run("AddFlowExport", func(b *testing.B) {
+		c := newCase(b)
+		w, err := c.NewSegment()
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer w.Abort()
+		r := randFlow(newRand(1))
+		randExport(newRand(2), &r, false)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			r.Bytes++
+			if err := w.AddFlow(&r); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	})
 	b.Run("AddDNS", func(b *testing.B) {
 		c := newCase(b)
 		w, err := c.NewSegment()
@@ -210,4 +230,37 @@ func BenchmarkScanOpen(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 	_ = sink
+}
+
+// BenchmarkFlowAt materialises rows of a packet-capture segment (sparse
+// columns absent) and of a flow-export segment (all 26 columns).
+func BenchmarkFlowAt(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		d    segmentData
+	}{
+		{"pcap", genSegment(80, 4096, 0, 0)},
+		{"export", withExport(genSegment(81, 4096, 0, 0), 81, 1)},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			c := newCase(b)
+			writeSegment(b, c, tc.d)
+			t, err := c.Segments()[0].Flows()
+			if err != nil {
+				b.Fatal(err)
+			}
+			var r flow.Record
+			var sink uint64
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := t.FlowAt(i%4096, &r); err != nil {
+					b.Fatal(err)
+				}
+				sink += r.Bytes + r.OutBytes
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			_ = sink
+		})
+	}
 }

@@ -38,7 +38,9 @@ func TestForwardCompatibility(t *testing.T) {
 		bytesPart("exporter_blob", Type(200), Encoding(9), 0, []byte("opaque future bytes")),
 		bytesPart("exporter_blob", Type(200), Encoding(9), 1, []byte("more")),
 		// A column from the future with a known type.
-		bytesPart("out_packets", TypeUint64, EncodingPlain, 0, col(8, func(i int, b []byte) { le.PutUint64(b, uint64(7*i)) })),
+		bytesPart("future_counter", TypeUint64, EncodingPlain, 0, col(8, func(i int, b []byte) { le.PutUint64(b, uint64(7*i)) })),
+		// One sparse column of the thirteen; the others are absent.
+		bytesPart(ColSrcAS, TypeUint32, EncodingPlain, 0, col(4, func(i int, b []byte) { le.PutUint32(b, uint32(65000+i)) })),
 		bytesPart(ColBytes, TypeUint64, EncodingPlain, 0, col(8, func(i int, b []byte) { le.PutUint64(b, uint64(100*i)) })),
 	}
 	path := filepath.Join(t.TempDir(), "flows.col")
@@ -53,31 +55,38 @@ func TestForwardCompatibility(t *testing.T) {
 	if errs := tb.Verify(); errs != nil {
 		t.Fatalf("Verify: %v", errs)
 	}
-	// Absent columns (vlan, dst_ip, …): ErrNoColumn, and zero in FlowAt.
+	// Absent columns (vlan, dst_ip, out_bytes, …): ErrNoColumn, nil
+	// through Optional, and zero in FlowAt.
 	if _, err := tb.Uint16(ColVLAN); !errors.Is(err, ErrNoColumn) {
 		t.Errorf("absent column: %v", err)
+	}
+	if v, err := Optional(tb.Uint64(ColOutBytes)); v != nil || err != nil {
+		t.Errorf("Optional on an absent column: %v, %v", v, err)
+	}
+	if v, err := Optional(tb.Uint32(ColBytes)); v != nil || !errors.Is(err, ErrColumnType) {
+		t.Errorf("Optional keeps other errors: %v, %v", v, err)
 	}
 	var r flow.Record
 	for i := 0; i < rows; i++ {
 		if err := tb.FlowAt(i, &r); err != nil {
 			t.Fatal(err)
 		}
-		want := flow.Record{First: int64(1000 + i), Src: flow.AddrFrom4([4]byte{10, 0, 0, byte(i)}), Bytes: uint64(100 * i)}
+		want := flow.Record{First: int64(1000 + i), Src: flow.AddrFrom4([4]byte{10, 0, 0, byte(i)}), Bytes: uint64(100 * i), SrcAS: uint32(65000 + i)}
 		if r != want {
 			t.Errorf("row %d: %+v, want %+v", i, r, want)
 		}
 	}
 	// Unknown-to-FlowAt column of a known type reads fine.
-	out, err := tb.Uint64("out_packets")
+	out, err := tb.Uint64("future_counter")
 	if err != nil || out[4] != 28 {
-		t.Errorf("out_packets: %v %v", out, err)
+		t.Errorf("future_counter: %v %v", out, err)
 	}
 	// The unknown type fails only when asked for.
 	if _, err := tb.Uint64("exporter_blob"); !errors.Is(err, ErrColumnType) {
 		t.Errorf("unknown type column: %v", err)
 	}
 	cols := tb.Columns()
-	if len(cols) != 5 || cols[2].Type.String() != "<unknown type 200>" || cols[2].Encoding.String() != "<unknown encoding 9>" || len(cols[2].Parts) != 2 {
+	if len(cols) != 6 || cols[2].Type.String() != "<unknown type 200>" || cols[2].Encoding.String() != "<unknown encoding 9>" || len(cols[2].Parts) != 2 {
 		t.Errorf("columns: %+v", cols)
 	}
 	// Verify still checksums the column it cannot interpret.

@@ -12,11 +12,12 @@ import (
 )
 
 // goodColumnFiles writes a small real segment and returns the bytes of its
-// two column files.
+// two column files. Every third flow has flow-export fields, so the flows
+// file has every column, sparse ones included.
 func goodColumnFiles(t testing.TB) (flows, dns []byte) {
 	t.Helper()
 	c := newCase(t)
-	writeSegment(t, c, genSegment(21, 300, 200, 25))
+	writeSegment(t, c, withExport(genSegment(21, 300, 200, 25), 21, 3))
 	dir := c.Segments()[0].Dir()
 	var err error
 	if flows, err = os.ReadFile(filepath.Join(dir, "flows.col")); err != nil {
@@ -122,6 +123,12 @@ func TestCorruptColumnFile(t *testing.T) {
 	qnameIDs := entryIndex(t, dns, ColQName, 0)
 	ansOffs := entryIndex(t, dns, ColAnswers, 0)
 	nFlowEnts := len(flowSchema)
+	if n := int(binary.LittleEndian.Uint32(flows[12:])); n != nFlowEnts {
+		t.Fatalf("flows file has %d entries, want all %d columns", n, nFlowEnts)
+	}
+	outBytesIdx := entryIndex(t, flows, ColOutBytes, 0)
+	outBytesOff := entryOffset(flows, outBytesIdx)
+	exporterIdx := entryIndex(t, flows, ColExporter, 0)
 	flowCRCAt := fixedHeaderLen + dirEntryLen*nFlowEnts
 	hexCRC := `0x[0-9a-f]{8}`
 
@@ -143,7 +150,9 @@ func TestCorruptColumnFile(t *testing.T) {
 		{"truncated inside column bytes", flows, func(b []byte) []byte { return b[:bytesOff+100] },
 			fmt.Sprintf(`FILE: table flows, column "bytes" part 0 at offset %d: truncated: part \[%d, \+2400\) runs past the end of the %d-byte file`, entryAt(bytesIdx), bytesOff, bytesOff+100), ErrTruncated},
 		{"truncated by one byte", flows, func(b []byte) []byte { return b[:len(b)-1] },
-			fmt.Sprintf(`FILE: table flows, column "evidence" part 0 at offset %d: truncated: .* runs past the end of the %d-byte file`, entryAt(nFlowEnts-1), len(flows)-1), ErrTruncated},
+			fmt.Sprintf(`FILE: table flows, column "sampling" part 0 at offset %d: truncated: .* runs past the end of the %d-byte file`, entryAt(nFlowEnts-1), len(flows)-1), ErrTruncated},
+		{"truncated inside a sparse column", flows, func(b []byte) []byte { return b[:outBytesOff+8] },
+			fmt.Sprintf(`FILE: table flows, column "out_bytes" part 0 at offset %d: truncated: part \[%d, \+2400\) runs past the end of the %d-byte file`, entryAt(outBytesIdx), outBytesOff, outBytesOff+8), ErrTruncated},
 		{"zeroed magic", flows, func(b []byte) []byte { copy(b, "\x00\x00\x00\x00"); return b },
 			`FILE: header at offset 0: bad magic: 0x00000000, want 0x53504346 \("SPCF"\)`, ErrBadMagic},
 		{"future version", flows, func(b []byte) []byte { b[4] = 2; return b },
@@ -180,6 +189,11 @@ func TestCorruptColumnFile(t *testing.T) {
 			fixHeaderCRC(b)
 			return b
 		}, `FILE: table flows, column "bytes" part 0 at offset \d+: truncated: part \[18446744073709547520, \+2400\) runs past the end`, ErrTruncated},
+		{"forged: sparse column one row short", flows, func(b []byte) []byte {
+			binary.LittleEndian.PutUint64(b[entryAt(exporterIdx)+entLength:], 299*16)
+			fixHeaderCRC(b)
+			return b
+		}, fmt.Sprintf(`FILE: table flows, column "exporter" part 0 at offset %d: corrupt: part is 4784 bytes, want 4800 for 300 rows of addr/plain`, entryAt(exporterIdx)), ErrCorrupt},
 		{"forged: unaligned offset", flows, func(b []byte) []byte {
 			binary.LittleEndian.PutUint64(b[entryAt(bytesIdx)+entOffset:], bytesOff+8)
 			fixHeaderCRC(b)
@@ -285,9 +299,15 @@ func fixPartCRC(b []byte, i int) {
 // column's accessor, from Verify, and no effect on the other columns.
 func TestFlippedByteInEveryColumn(t *testing.T) {
 	c := newCase(t)
-	writeSegment(t, c, genSegment(22, 300, 200, 25))
+	writeSegment(t, c, withExport(genSegment(22, 300, 200, 25), 22, 2))
 	segDir := c.Segments()[0].Dir()
 	c.Close()
+	flipped := map[string]int{}
+	defer func() {
+		if flipped[TableFlows] != len(flowSchema) || flipped[TableDNS] < len(dnsSchema) {
+			t.Errorf("flipped %v parts, want every column of both tables", flipped)
+		}
+	}()
 	for _, table := range []string{TableFlows, TableDNS} {
 		path := filepath.Join(segDir, table+".col")
 		good, err := os.ReadFile(path)
@@ -303,6 +323,7 @@ func TestFlippedByteInEveryColumn(t *testing.T) {
 			if length == 0 {
 				continue
 			}
+			flipped[table]++
 			t.Run(fmt.Sprintf("%s/%s/%d", table, name, part), func(t *testing.T) {
 				bad := append([]byte(nil), good...)
 				bad[off+length/2] ^= 0x10

@@ -16,10 +16,15 @@ import (
 const crashHelperEnv = "FLOWSTORE_CRASH_HELPER_DIR"
 
 // crashSegment is the content the helper writes into segment n, so the
-// parent can check every surviving segment row by row.
+// parent can check every surviving segment row by row. Every other segment
+// has flow-export fields in some rows (sparse columns created mid-write).
 func crashSegment(n int) segmentData {
 	rng := newRand(uint64(n))
-	return genSegment(uint64(n), 500+rng.IntN(4000), rng.IntN(1500), 40)
+	d := genSegment(uint64(n), 500+rng.IntN(4000), rng.IntN(1500), 40)
+	if n%2 == 0 {
+		d = withExport(d, uint64(n), 1+rng.IntN(5))
+	}
+	return d
 }
 
 // TestCrashHelper is not a test: it is the writer process that

@@ -37,31 +37,50 @@ func TestDocsPythonScript(t *testing.T) {
 	}
 	sp := filepath.Join(t.TempDir(), "sum.py")
 	os.WriteFile(sp, []byte(script), 0o644)
+	// Segment 1 as from a pcap (no sparse columns), segment 2 as from
+	// NetFlow (every column).
 	c := newCase(t)
 	d := genSegment(50, 5000, 10, 3)
 	writeSegment(t, c, d)
-	path := filepath.Join(c.Segments()[0].Dir(), "flows.col")
-	var bytesSum, portSum uint64
+	e := withExport(genSegment(51, 5000, 0, 0), 51, 1)
+	writeSegment(t, c, e)
+	pcapPath := filepath.Join(c.Segments()[0].Dir(), "flows.col")
+	exportPath := filepath.Join(c.Segments()[1].Dir(), "flows.col")
+	var bytesSum, portSum, outBytesSum, samplingSum, maskSum uint64
 	var firstSum int64
 	for _, r := range d.flows {
 		bytesSum += r.Bytes
 		portSum += uint64(r.DstPort)
 		firstSum += r.First
 	}
+	for _, r := range e.flows {
+		outBytesSum += r.OutBytes
+		samplingSum += uint64(r.Sampling)
+		maskSum += uint64(r.DstMask)
+	}
 	for _, tc := range []struct {
+		path string
 		col  string
 		want string
 	}{
-		{ColBytes, fmt.Sprint(bytesSum)},
-		{ColDstPort, fmt.Sprint(portSum)},
-		{ColFirst, fmt.Sprint(firstSum)},
+		{pcapPath, ColBytes, fmt.Sprint(bytesSum)},
+		{pcapPath, ColDstPort, fmt.Sprint(portSum)},
+		{pcapPath, ColFirst, fmt.Sprint(firstSum)},
+		{exportPath, ColOutBytes, fmt.Sprint(outBytesSum)},
+		{exportPath, ColSampling, fmt.Sprint(samplingSum)},
+		{exportPath, ColDstMask, fmt.Sprint(maskSum)},
 	} {
-		out, err := exec.Command(python, sp, path, tc.col).CombinedOutput()
+		out, err := exec.Command(python, sp, tc.path, tc.col).CombinedOutput()
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", tc.col, err, out)
 		}
 		if got, want := strings.TrimSpace(string(out)), fmt.Sprintf("%s 5000 %s", tc.col, tc.want); got != want {
 			t.Errorf("script printed %q, want %q", got, want)
 		}
+	}
+	// A sparse column absent from a pcap segment: the script says so.
+	out, err := exec.Command(python, sp, pcapPath, ColOutBytes).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "no column out_bytes") {
+		t.Errorf("absent column: %v\n%s", err, out)
 	}
 }

@@ -72,21 +72,61 @@ func TestGoldenFormat(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := dumpColumnFile(b)
-		golden := filepath.Join("testdata", "golden", table+".col.txt")
-		if *update {
-			os.MkdirAll(filepath.Dir(golden), 0o755)
-			if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
+		compareGolden(t, dumpColumnFile(b), table+".col.txt")
+	}
+}
+
+// compareGolden compares a dump with testdata/golden/name (or rewrites it
+// with -update).
+func compareGolden(t *testing.T, got, name string) {
+	t.Helper()
+	golden := filepath.Join("testdata", "golden", name)
+	if *update {
+		os.MkdirAll(filepath.Dir(golden), 0o755)
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
 		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create)", err)
-		}
-		if got != string(want) {
-			t.Errorf("%s column file differs from %s (a format change? see docs/flowstore.md, Version policy):\n%s", table, golden, got)
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create)", err)
+	}
+	if got != string(want) {
+		t.Errorf("column file differs from %s (a format change? see docs/flowstore.md, Version policy):\n%s", golden, got)
+	}
+}
+
+// TestGoldenFormatExport pins the sparse flows columns: a segment from
+// flow-export evidence, one row with every export field set and one with
+// none (as a pcap row in the same ingest run would be). The core columns
+// are laid out exactly as in flows.col.txt; the thirteen sparse ones follow.
+func TestGoldenFormatExport(t *testing.T) {
+	c := newCase(t)
+	w, err := c.NewSegment()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v4 := flow.AddrFrom4
+	for _, r := range []flow.Record{
+		{First: 1_700_000_000_000_000_000, Last: 1_700_000_060_000_000_000, Src: v4([4]byte{10, 0, 0, 1}), Dst: v4([4]byte{198, 51, 100, 9}),
+			SrcPort: 50000, DstPort: 53, Proto: flow.ProtoUDP, Packets: 3, Bytes: 210, Evidence: 0,
+			OutPackets: 3, OutBytes: 0x0102030405060708, Exporter: v4([4]byte{192, 0, 2, 1}), ObsDomain: 0x0a0b0c0d,
+			SrcAS: 64512, DstAS: 4200000000, InIf: 2, OutIf: 0x01000001, NextHop: flow.Addr{0x20, 0x01, 0x0d, 0xb8, 15: 0xfe},
+			SrcMask: 24, DstMask: 128, EndReason: 3, Sampling: 1000},
+		{First: 1_700_000_001_000_000_000, Last: 1_700_000_001_000_000_000, Src: v4([4]byte{10, 0, 0, 2}), Dst: v4([4]byte{10, 0, 0, 1}),
+			Proto: flow.ProtoICMP, DstPort: 0x0800, Packets: 1, Bytes: 84, Evidence: 1},
+	} {
+		if err := w.AddFlow(&r); err != nil {
+			t.Fatal(err)
 		}
 	}
+	if err := w.Commit(&Manifest{Evidence: []EvidenceFile{{Path: "a.nf"}, {Path: "b.pcap"}}}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(c.Segments()[0].Dir(), TableFlows+".col"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareGolden(t, dumpColumnFile(b), "flows-export.col.txt")
 }

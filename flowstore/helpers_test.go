@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -46,6 +47,104 @@ func randFlow(rng *rand.Rand) flow.Record {
 		Packets: rng.Uint64() >> rng.IntN(64), Bytes: rng.Uint64() >> rng.IntN(64),
 		Evidence: uint32(rng.IntN(3)),
 	}
+}
+
+// randExport sets every flow-export field of r (the sparse columns) from
+// rng, again using every bit somewhere. With zeros, each field is zero one
+// time in ten, so that zeros inside a present column are exercised too;
+// without, every field is non-zero.
+func randExport(rng *rand.Rand, r *flow.Record, zeros bool) {
+	some := func(v uint64) uint64 {
+		if zeros && rng.IntN(10) == 0 {
+			return 0
+		}
+		return max(v, 1)
+	}
+	addr := func() flow.Addr {
+		if zeros && rng.IntN(10) == 0 {
+			return flow.Addr{}
+		}
+		return randAddr(rng)
+	}
+	r.OutPackets = some(rng.Uint64() >> rng.IntN(64))
+	r.OutBytes = some(rng.Uint64() >> rng.IntN(64))
+	r.Exporter = addr()
+	r.ObsDomain = uint32(some(uint64(rng.Uint32())))
+	r.SrcAS = uint32(some(uint64(rng.Uint32())))
+	r.DstAS = uint32(some(uint64(rng.Uint32())))
+	r.InIf = uint32(some(uint64(rng.Uint32())))
+	r.OutIf = uint32(some(uint64(rng.Uint32())))
+	r.NextHop = addr()
+	r.SrcMask = uint8(some(uint64(rng.IntN(256))))
+	r.DstMask = uint8(some(uint64(rng.IntN(256))))
+	r.EndReason = uint8(some(uint64(rng.IntN(256))))
+	r.Sampling = uint32(some(uint64(rng.Uint32())))
+}
+
+// withExport gives every every-th flow of d flow-export fields (from a
+// fixed seed), as a segment ingested from NetFlow/IPFIX, or from NetFlow
+// and pcap files together, holds. It modifies and returns d.
+func withExport(d segmentData, seed uint64, every int) segmentData {
+	rng := newRand(seed ^ 0xe8)
+	for i := range d.flows {
+		if i%every == 0 {
+			randExport(rng, &d.flows[i], true)
+		}
+	}
+	return d
+}
+
+// sparseField returns the value of sparse column name in r, and whether
+// it is non-zero.
+func sparseField(r *flow.Record, name string) (any, bool) {
+	var v any
+	switch name {
+	case ColOutPackets:
+		v = r.OutPackets
+	case ColOutBytes:
+		v = r.OutBytes
+	case ColExporter:
+		v = r.Exporter
+	case ColObsDomain:
+		v = r.ObsDomain
+	case ColSrcAS:
+		v = r.SrcAS
+	case ColDstAS:
+		v = r.DstAS
+	case ColInIf:
+		v = r.InIf
+	case ColOutIf:
+		v = r.OutIf
+	case ColNextHop:
+		v = r.NextHop
+	case ColSrcMask:
+		v = r.SrcMask
+	case ColDstMask:
+		v = r.DstMask
+	case ColEndReason:
+		v = r.EndReason
+	case ColSampling:
+		v = r.Sampling
+	default:
+		panic("not a sparse column: " + name)
+	}
+	return v, !reflect.ValueOf(v).IsZero()
+}
+
+// wantColumns is the flows columns a segment of these rows must have, in
+// file order: the core ones and the sparse ones some row sets.
+func wantColumns(flows []flow.Record) []ColumnSpec {
+	var out []ColumnSpec
+	for _, col := range flowSchema {
+		keep := !col.Sparse
+		for i := 0; i < len(flows) && !keep; i++ {
+			_, keep = sparseField(&flows[i], col.Name)
+		}
+		if keep {
+			out = append(out, col)
+		}
+	}
+	return out
 }
 
 // randDNS draws qnames from a pool of poolSize names (0: every name unique).
@@ -166,6 +265,37 @@ func checkSegment(t *testing.T, s *Segment, d segmentData) {
 		}
 		if r != want {
 			t.Fatalf("segment %d flow %d:\n got %+v\nwant %+v", s.Number, i, r, want)
+		}
+	}
+	// Sparse columns: present exactly when some row is non-zero, in
+	// schema order after the core columns.
+	want := wantColumns(d.flows)
+	cols := ft.Columns()
+	if len(cols) != len(want) {
+		t.Fatalf("segment %d: flows has %d columns, want %d (%v)", s.Number, len(cols), len(want), want)
+	}
+	for i, ci := range cols {
+		if ci.Name != want[i].Name || ci.Type != want[i].Type || ci.Encoding != EncodingPlain {
+			t.Fatalf("segment %d: flows column %d is %s %s %s, want %s %s plain", s.Number, i, ci.Name, ci.Type, ci.Encoding, want[i].Name, want[i].Type)
+		}
+	}
+	for _, col := range flowSchema[fSparse:] {
+		if ft.Has(col.Name) != slices.Contains(want, col) {
+			t.Fatalf("segment %d: Has(%s) = %v", s.Number, col.Name, ft.Has(col.Name))
+		}
+	}
+	outBytes, err := Optional(ft.Uint64(ColOutBytes))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exporter, err := Optional(ft.Addr(ColExporter))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range d.flows {
+		if (outBytes != nil && outBytes[i] != want.OutBytes) || (outBytes == nil && want.OutBytes != 0) ||
+			(exporter != nil && exporter[i] != want.Exporter) || (exporter == nil && want.Exporter != flow.Addr{}) {
+			t.Fatalf("segment %d flow %d: typed sparse columns differ", s.Number, i)
 		}
 	}
 	bytesCol, err := ft.Uint64(ColBytes)

@@ -106,8 +106,23 @@ func columnInfo(t *testing.T, tb *Table, name string) ColumnInfo {
 
 func TestLayoutInvariants(t *testing.T) {
 	c := newCase(t)
-	writeSegment(t, c, genSegment(9, 5000, 3000, 50))
-	s := c.Segments()[0]
+	pcap := genSegment(9, 5000, 3000, 50)
+	writeSegment(t, c, pcap)
+	export := withExport(genSegment(10, 5000, 0, 0), 10, 5)
+	if n := len(wantColumns(export.flows)); n != len(flowSchema) {
+		t.Fatalf("export segment sets %d columns, want all %d", n, len(flowSchema))
+	}
+	writeSegment(t, c, export)
+	for _, s := range c.Segments() {
+		checkLayout(t, s, []segmentData{pcap, export}[s.Number-1])
+	}
+}
+
+// checkLayout checks the columns of both tables of s against the schema
+// (for flows: the core columns and the sparse columns d sets) and the
+// placement of their parts.
+func checkLayout(t *testing.T, s *Segment, d segmentData) {
+	t.Helper()
 	for _, open := range []func() (*Table, error){s.Flows, s.DNS} {
 		tb, err := open()
 		if err != nil {
@@ -117,7 +132,7 @@ func TestLayoutInvariants(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		schema := flowSchema
+		schema := wantColumns(d.flows)
 		if tb.Name() == TableDNS {
 			schema = dnsSchema
 		}
@@ -136,6 +151,9 @@ func TestLayoutInvariants(t *testing.T) {
 				}
 				prevEnd = p.Offset + p.Length
 			}
+		}
+		if tb.Rows() > 0 && prevEnd != uint64(st.Size()) {
+			t.Errorf("%s: file is %d bytes, last part ends at %d", tb.Name(), st.Size(), prevEnd)
 		}
 	}
 }

@@ -17,6 +17,16 @@ type flowView struct {
 	vlan             []uint16
 	packets, bytes   []uint64
 	evidence         []uint32
+
+	// Sparse columns: usually absent (nil) in packet-capture segments.
+	outPackets, outBytes []uint64
+	exporter, nextHop    []flow.Addr
+	obsDomain            []uint32
+	srcAS, dstAS         []uint32
+	inIf, outIf          []uint32
+	srcMask, dstMask     []uint8
+	endReason            []uint8
+	sampling             []uint32
 }
 
 type dnsView struct {
@@ -36,8 +46,13 @@ type dnsView struct {
 	evidence               []uint32
 }
 
-// optional turns "column absent" into a nil result and keeps real errors.
-func optional[T any](v T, err error) (T, error) {
+// Optional turns "column absent" (ErrNoColumn) from a typed accessor into
+// a nil result without error, and passes every other error through. Use it
+// for sparse columns, which a segment stores only when non-zero:
+//
+//	out, err := flowstore.Optional(t.Uint64(flowstore.ColOutBytes))
+//	// out == nil: every row's out_bytes is 0
+func Optional[T any](v T, err error) (T, error) {
 	if errors.Is(err, ErrNoColumn) {
 		var zero T
 		return zero, nil
@@ -56,31 +71,57 @@ func (t *Table) flowCols() (*flowView, error) {
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
 	var err error
-	v.first, err = optional(t.Int64(ColFirst))
+	v.first, err = Optional(t.Int64(ColFirst))
 	add(err)
-	v.last, err = optional(t.Int64(ColLast))
+	v.last, err = Optional(t.Int64(ColLast))
 	add(err)
-	v.src, err = optional(t.Addr(ColSrcIP))
+	v.src, err = Optional(t.Addr(ColSrcIP))
 	add(err)
-	v.dst, err = optional(t.Addr(ColDstIP))
+	v.dst, err = Optional(t.Addr(ColDstIP))
 	add(err)
-	v.srcPort, err = optional(t.Uint16(ColSrcPort))
+	v.srcPort, err = Optional(t.Uint16(ColSrcPort))
 	add(err)
-	v.dstPort, err = optional(t.Uint16(ColDstPort))
+	v.dstPort, err = Optional(t.Uint16(ColDstPort))
 	add(err)
-	v.proto, err = optional(t.Uint8(ColProto))
+	v.proto, err = Optional(t.Uint8(ColProto))
 	add(err)
-	v.flags, err = optional(t.Uint8(ColTCPFlags))
+	v.flags, err = Optional(t.Uint8(ColTCPFlags))
 	add(err)
-	v.tos, err = optional(t.Uint8(ColToS))
+	v.tos, err = Optional(t.Uint8(ColToS))
 	add(err)
-	v.vlan, err = optional(t.Uint16(ColVLAN))
+	v.vlan, err = Optional(t.Uint16(ColVLAN))
 	add(err)
-	v.packets, err = optional(t.Uint64(ColPackets))
+	v.packets, err = Optional(t.Uint64(ColPackets))
 	add(err)
-	v.bytes, err = optional(t.Uint64(ColBytes))
+	v.bytes, err = Optional(t.Uint64(ColBytes))
 	add(err)
-	v.evidence, err = optional(t.Uint32(ColEvidence))
+	v.evidence, err = Optional(t.Uint32(ColEvidence))
+	add(err)
+	v.outPackets, err = Optional(t.Uint64(ColOutPackets))
+	add(err)
+	v.outBytes, err = Optional(t.Uint64(ColOutBytes))
+	add(err)
+	v.exporter, err = Optional(t.Addr(ColExporter))
+	add(err)
+	v.obsDomain, err = Optional(t.Uint32(ColObsDomain))
+	add(err)
+	v.srcAS, err = Optional(t.Uint32(ColSrcAS))
+	add(err)
+	v.dstAS, err = Optional(t.Uint32(ColDstAS))
+	add(err)
+	v.inIf, err = Optional(t.Uint32(ColInIf))
+	add(err)
+	v.outIf, err = Optional(t.Uint32(ColOutIf))
+	add(err)
+	v.nextHop, err = Optional(t.Addr(ColNextHop))
+	add(err)
+	v.srcMask, err = Optional(t.Uint8(ColSrcMask))
+	add(err)
+	v.dstMask, err = Optional(t.Uint8(ColDstMask))
+	add(err)
+	v.endReason, err = Optional(t.Uint8(ColEndReason))
+	add(err)
+	v.sampling, err = Optional(t.Uint32(ColSampling))
 	add(err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -99,8 +140,9 @@ func at[T any](s []T, i int) T {
 	return s[i]
 }
 
-// FlowAt fills r with row i of a flows table. Columns absent from the
-// file read as zero. It does not allocate.
+// FlowAt fills every field of r with row i of a flows table. Columns
+// absent from the file (sparse columns of a packet-capture segment, or
+// columns newer than the segment) read as zero. It does not allocate.
 func (t *Table) FlowAt(i int, r *flow.Record) error {
 	if uint(i) >= uint(t.rows) {
 		return t.errorf("row %d out of range [0,%d)", i, t.rows)
@@ -116,7 +158,14 @@ func (t *Table) FlowAt(i int, r *flow.Record) error {
 		Proto: at(v.proto, i), TCPFlags: at(v.flags, i), ToS: at(v.tos, i),
 		VLAN:    at(v.vlan, i),
 		Packets: at(v.packets, i), Bytes: at(v.bytes, i),
-		Evidence: at(v.evidence, i),
+		Evidence:   at(v.evidence, i),
+		OutPackets: at(v.outPackets, i), OutBytes: at(v.outBytes, i),
+		Exporter: at(v.exporter, i), ObsDomain: at(v.obsDomain, i),
+		SrcAS: at(v.srcAS, i), DstAS: at(v.dstAS, i),
+		InIf: at(v.inIf, i), OutIf: at(v.outIf, i),
+		NextHop: at(v.nextHop, i),
+		SrcMask: at(v.srcMask, i), DstMask: at(v.dstMask, i),
+		EndReason: at(v.endReason, i), Sampling: at(v.sampling, i),
 	}
 	return nil
 }
@@ -132,45 +181,45 @@ func (t *Table) dnsCols() (*dnsView, error) {
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
 	var err error
-	v.ts, err = optional(t.Int64(ColTS))
+	v.ts, err = Optional(t.Int64(ColTS))
 	add(err)
-	v.client, err = optional(t.Addr(ColClientIP))
+	v.client, err = Optional(t.Addr(ColClientIP))
 	add(err)
-	v.server, err = optional(t.Addr(ColServerIP))
+	v.server, err = Optional(t.Addr(ColServerIP))
 	add(err)
-	v.clientPort, err = optional(t.Uint16(ColClientPort))
+	v.clientPort, err = Optional(t.Uint16(ColClientPort))
 	add(err)
-	v.serverPort, err = optional(t.Uint16(ColServerPort))
+	v.serverPort, err = Optional(t.Uint16(ColServerPort))
 	add(err)
-	v.transport, err = optional(t.Uint8(ColTransport))
+	v.transport, err = Optional(t.Uint8(ColTransport))
 	add(err)
-	v.id, err = optional(t.Uint16(ColID))
+	v.id, err = Optional(t.Uint16(ColID))
 	add(err)
-	v.response, err = optional(t.Uint8(ColResponse))
+	v.response, err = Optional(t.Uint8(ColResponse))
 	add(err)
-	v.opcode, err = optional(t.Uint8(ColOpcode))
+	v.opcode, err = Optional(t.Uint8(ColOpcode))
 	add(err)
-	v.rcode, err = optional(t.Uint8(ColRcode))
+	v.rcode, err = Optional(t.Uint8(ColRcode))
 	add(err)
-	v.flags, err = optional(t.Uint8(ColFlags))
+	v.flags, err = Optional(t.Uint8(ColFlags))
 	add(err)
 	v.qname, err = t.Strings(ColQName)
 	v.hasQName = err == nil
 	add(ignoreMissing(err))
-	v.qtype, err = optional(t.Uint16(ColQType))
+	v.qtype, err = Optional(t.Uint16(ColQType))
 	add(err)
-	v.qclass, err = optional(t.Uint16(ColQClass))
+	v.qclass, err = Optional(t.Uint16(ColQClass))
 	add(err)
-	v.ancount, err = optional(t.Uint16(ColANCount))
+	v.ancount, err = Optional(t.Uint16(ColANCount))
 	add(err)
 	v.answers, err = t.Bytes(ColAnswers)
 	v.hasAnswers = err == nil
 	add(ignoreMissing(err))
-	v.ttl, err = optional(t.Uint32(ColTTL))
+	v.ttl, err = Optional(t.Uint32(ColTTL))
 	add(err)
-	v.frameLen, err = optional(t.Uint32(ColFrameLen))
+	v.frameLen, err = Optional(t.Uint32(ColFrameLen))
 	add(err)
-	v.evidence, err = optional(t.Uint32(ColEvidence))
+	v.evidence, err = Optional(t.Uint32(ColEvidence))
 	add(err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

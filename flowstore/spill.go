@@ -11,14 +11,17 @@ import (
 	"github.com/spotctl/spotctl/decode/flow"
 )
 
-// chunkSize is the in-memory buffer of one column part while writing.
-// Writer memory is about chunkSize × (number of parts) whatever the row
-// count. Tests shrink it to cross chunk boundaries often.
+// chunkSize is the in-memory buffer of one dns column part while writing,
+// and of the widest flows column (the flows columns hold chunkSize/16 rows
+// each). Writer memory is therefore bounded whatever the row count. Tests
+// shrink it to cross chunk boundaries often.
 var chunkSize = 64 << 10
 
-// spill accumulates one column part: values are appended to an in-memory
-// chunk that is written to a temp file when full. The CRC32C is computed
-// as chunks leave memory, so the final file need not be read back.
+// spill accumulates one column part in a temp file. Values are either
+// appended to the spill's own in-memory chunk, written out when full (dns
+// columns), or handed over a chunk at a time with put (flows columns,
+// which the writer buffers row-aligned). The CRC32C is computed as chunks
+// leave memory, so the final file need not be read back.
 type spill struct {
 	f    *os.File
 	path string
@@ -28,25 +31,39 @@ type spill struct {
 	err  *error // the segment writer's sticky error
 }
 
-func newSpill(path string, err *error) (*spill, error) {
+// newSpill creates the spill file at path with an in-memory chunk of
+// bufSize bytes (0 for a spill fed only by put).
+func newSpill(path string, err *error, bufSize int) (*spill, error) {
 	f, e := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if e != nil {
 		return nil, fmt.Errorf("create spill file: %w", e)
 	}
-	return &spill{f: f, path: path, buf: make([]byte, 0, chunkSize), err: err}, nil
+	return &spill{f: f, path: path, buf: make([]byte, 0, bufSize), err: err}, nil
 }
 
 func (s *spill) flush() {
 	if len(s.buf) == 0 {
 		return
 	}
+	s.write(s.buf)
+	s.buf = s.buf[:0]
+}
+
+// write checksums b and writes it to the file (counted in n by the caller).
+func (s *spill) write(b []byte) {
 	if *s.err == nil {
-		s.crc = crc32.Update(s.crc, castagnoli, s.buf)
-		if _, err := s.f.Write(s.buf); err != nil {
+		s.crc = crc32.Update(s.crc, castagnoli, b)
+		if _, err := s.f.Write(b); err != nil {
 			*s.err = fmt.Errorf("write %s: %w", s.path, err)
 		}
 	}
-	s.buf = s.buf[:0]
+}
+
+// put appends b, bypassing the in-memory chunk.
+func (s *spill) put(b []byte) {
+	s.flush()
+	s.n += uint64(len(b))
+	s.write(b)
 }
 
 func (s *spill) room(n int) {

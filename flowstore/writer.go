@@ -41,8 +41,18 @@ type SegmentWriter struct {
 	done   bool
 	err    error // sticky: the first write failure
 
-	flowRows uint64
-	flows    [fCount]*spill
+	spillDir string
+
+	// The flows columns are buffered row-aligned: row k of the current
+	// chunk of column i is at flowBuf[i][k*width:], and all columns fill
+	// up together, so AddFlow looks for room once per row, not once per
+	// value. A full chunk is handed to each column's spill.
+	flowRows  uint64
+	flows     [fCount]*spill // sparse columns stay nil until a row has a non-zero value
+	flowBuf   [fCount][]byte // chunkRows values each; nil with flows[i]
+	chunkRows int            // rows in the current chunk
+	chunkCap  int            // rows per chunk
+	sparseOn  int            // sparse columns created so far
 
 	dnsRows uint64
 	dns     [dCount]*spill // nil at dQName and dAnswers
@@ -115,15 +125,21 @@ func (c *Case) NewSegment() (w *SegmentWriter, err error) {
 		w.number = c.segs[n-1].Number + 1
 	}
 	w.tmp = filepath.Join(c.dir, atomicfile.TempPrefix+segName(w.number))
-	spillDir := filepath.Join(w.tmp, "spill")
-	if err := os.MkdirAll(spillDir, 0o755); err != nil {
+	w.spillDir = filepath.Join(w.tmp, "spill")
+	if err := os.MkdirAll(w.spillDir, 0o755); err != nil {
 		return nil, fmt.Errorf("new segment: %w", err)
 	}
-	mk := func(name string) (*spill, error) { return newSpill(filepath.Join(spillDir, name), &w.err) }
+	mk := func(name string) (*spill, error) { return newSpill(filepath.Join(w.spillDir, name), &w.err, chunkSize) }
+	// A chunk of the widest column (addr) is chunkSize bytes.
+	w.chunkCap = max(1, chunkSize/TypeAddr.Width())
 	for i, col := range flowSchema {
-		if w.flows[i], err = mk("flows." + col.Name); err != nil {
+		if col.Sparse {
+			continue // created by the first non-zero value (sparseCol)
+		}
+		if w.flows[i], err = newSpill(filepath.Join(w.spillDir, "flows."+col.Name), &w.err, 0); err != nil {
 			return nil, err
 		}
+		w.flowBuf[i] = make([]byte, w.chunkCap*col.Type.Width())
 	}
 	for i, col := range dnsSchema {
 		if i == dQName || i == dAnswers {
@@ -155,7 +171,9 @@ func (c *Case) NewSegment() (w *SegmentWriter, err error) {
 // Number is the segment number Commit will publish.
 func (w *SegmentWriter) Number() int { return w.number }
 
-// AddFlow appends one flow row. It does not allocate.
+// AddFlow appends one flow row. It allocates only when a sparse column
+// (flow-export fields) gets its first non-zero value, once per column and
+// segment.
 func (w *SegmentWriter) AddFlow(r *flow.Record) error {
 	if w.done {
 		return ErrWriterDone
@@ -163,22 +181,133 @@ func (w *SegmentWriter) AddFlow(r *flow.Record) error {
 	if w.err != nil {
 		return w.err
 	}
-	s := &w.flows
-	s[fFirst].u64(uint64(r.First))
-	s[fLast].u64(uint64(r.Last))
-	s[fSrc].addr(&r.Src)
-	s[fDst].addr(&r.Dst)
-	s[fSrcPort].u16(r.SrcPort)
-	s[fDstPort].u16(r.DstPort)
-	s[fProto].u8(r.Proto)
-	s[fTCPFlags].u8(r.TCPFlags)
-	s[fToS].u8(r.ToS)
-	s[fVLAN].u16(r.VLAN)
-	s[fPackets].u64(r.Packets)
-	s[fBytes].u64(r.Bytes)
-	s[fEvidence].u32(r.Evidence)
+	if w.chunkRows == w.chunkCap {
+		w.flushFlows()
+	}
+	k := w.chunkRows
+	b := &w.flowBuf
+	le := binary.LittleEndian
+	le.PutUint64(b[fFirst][8*k:], uint64(r.First))
+	le.PutUint64(b[fLast][8*k:], uint64(r.Last))
+	copy(b[fSrc][16*k:], r.Src[:])
+	copy(b[fDst][16*k:], r.Dst[:])
+	le.PutUint16(b[fSrcPort][2*k:], r.SrcPort)
+	le.PutUint16(b[fDstPort][2*k:], r.DstPort)
+	b[fProto][k] = r.Proto
+	b[fTCPFlags][k] = r.TCPFlags
+	b[fToS][k] = r.ToS
+	le.PutUint16(b[fVLAN][2*k:], r.VLAN)
+	le.PutUint64(b[fPackets][8*k:], r.Packets)
+	le.PutUint64(b[fBytes][8*k:], r.Bytes)
+	le.PutUint32(b[fEvidence][4*k:], r.Evidence)
+	// Packet-capture rows have no flow-export fields: one test, no writes.
+	if w.sparseOn > 0 || hasExportFields(r) {
+		w.addSparse(r, k)
+	}
+	w.chunkRows++
 	w.flowRows++
 	return w.err
+}
+
+// flushFlows hands the current chunk of every flows column to its spill.
+func (w *SegmentWriter) flushFlows() {
+	for i, s := range w.flows {
+		if s != nil {
+			s.put(w.flowBuf[i][:w.chunkRows*flowSchema[i].Type.Width()])
+		}
+	}
+	w.chunkRows = 0
+}
+
+// hasExportFields reports whether any field stored in a sparse column is
+// non-zero.
+func hasExportFields(r *flow.Record) bool {
+	return r.OutPackets|r.OutBytes|
+		uint64(r.ObsDomain|r.SrcAS|r.DstAS|r.InIf|r.OutIf|r.Sampling|uint32(r.SrcMask|r.DstMask|r.EndReason)) != 0 ||
+		r.Exporter != (flow.Addr{}) || r.NextHop != (flow.Addr{})
+}
+
+// addSparse stores r's flow-export fields at row k of the current chunk
+// of the sparse columns that exist, creating a column the first time one
+// of its values is non-zero. Once a column exists every row writes it
+// (zeros included): chunks are reused and must not keep stale values.
+func (w *SegmentWriter) addSparse(r *flow.Record, k int) {
+	le := binary.LittleEndian
+	if b := w.sparseCol(fOutPackets, r.OutPackets == 0); b != nil {
+		le.PutUint64(b[8*k:], r.OutPackets)
+	}
+	if b := w.sparseCol(fOutBytes, r.OutBytes == 0); b != nil {
+		le.PutUint64(b[8*k:], r.OutBytes)
+	}
+	if b := w.sparseCol(fExporter, r.Exporter == flow.Addr{}); b != nil {
+		copy(b[16*k:], r.Exporter[:])
+	}
+	if b := w.sparseCol(fObsDomain, r.ObsDomain == 0); b != nil {
+		le.PutUint32(b[4*k:], r.ObsDomain)
+	}
+	if b := w.sparseCol(fSrcAS, r.SrcAS == 0); b != nil {
+		le.PutUint32(b[4*k:], r.SrcAS)
+	}
+	if b := w.sparseCol(fDstAS, r.DstAS == 0); b != nil {
+		le.PutUint32(b[4*k:], r.DstAS)
+	}
+	if b := w.sparseCol(fInIf, r.InIf == 0); b != nil {
+		le.PutUint32(b[4*k:], r.InIf)
+	}
+	if b := w.sparseCol(fOutIf, r.OutIf == 0); b != nil {
+		le.PutUint32(b[4*k:], r.OutIf)
+	}
+	if b := w.sparseCol(fNextHop, r.NextHop == flow.Addr{}); b != nil {
+		copy(b[16*k:], r.NextHop[:])
+	}
+	if b := w.sparseCol(fSrcMask, r.SrcMask == 0); b != nil {
+		b[k] = r.SrcMask
+	}
+	if b := w.sparseCol(fDstMask, r.DstMask == 0); b != nil {
+		b[k] = r.DstMask
+	}
+	if b := w.sparseCol(fEndReason, r.EndReason == 0); b != nil {
+		b[k] = r.EndReason
+	}
+	if b := w.sparseCol(fSampling, r.Sampling == 0); b != nil {
+		le.PutUint32(b[4*k:], r.Sampling)
+	}
+}
+
+// sparseCol returns the chunk of sparse column i, or nil while the column
+// does not exist and the value (zero reports whether it is zero) need not
+// create it.
+func (w *SegmentWriter) sparseCol(i int, zero bool) []byte {
+	if b := w.flowBuf[i]; b != nil || zero {
+		return b
+	}
+	return w.createSparse(i)
+}
+
+// createSparse creates sparse column i at its first non-zero value: the
+// rows already spilled get zeros in the file, the rows of the current
+// chunk zeros in the new chunk. So an all-zero column is never
+// materialised, in memory or on disk. It returns nil after a failure (the
+// writer's sticky error is then set and AddFlow reports it).
+func (w *SegmentWriter) createSparse(i int) []byte {
+	if w.err != nil {
+		return nil
+	}
+	col := flowSchema[i]
+	s, err := newSpill(filepath.Join(w.spillDir, "flows."+col.Name), &w.err, 0)
+	if err != nil {
+		w.err = fmt.Errorf("segment %d: column %s: %w", w.number, col.Name, err)
+		return nil
+	}
+	buf := make([]byte, w.chunkCap*col.Type.Width()) // zeroed
+	for pad := (w.flowRows - uint64(w.chunkRows)) * uint64(col.Type.Width()); pad > 0; {
+		n := min(pad, uint64(len(buf)))
+		s.put(buf[:n])
+		pad -= n
+	}
+	w.flows[i], w.flowBuf[i] = s, buf
+	w.sparseOn++
+	return buf
 }
 
 // AddDNS appends one DNS row. It allocates only for a qname not seen
@@ -228,12 +357,25 @@ func spillPart(s *spill, name string, typ Type, enc Encoding, part uint8) filePa
 	return filePart{e: dirEntry{name: name, typ: typ, enc: enc, part: part}, spill: s}
 }
 
-func (w *SegmentWriter) flowParts() []filePart {
+// flowParts spills the last chunk and lists the flows columns to write:
+// every core column and the sparse columns that were created (had a
+// non-zero value).
+func (w *SegmentWriter) flowParts() ([]filePart, error) {
+	w.flushFlows()
 	parts := make([]filePart, 0, fCount)
 	for i, col := range flowSchema {
-		parts = append(parts, spillPart(w.flows[i], col.Name, col.Type, EncodingPlain, 0))
+		s := w.flows[i]
+		if s == nil {
+			continue
+		}
+		if want := w.flowRows * uint64(col.Type.Width()); s.n != want {
+			// A bug in AddFlow, not bad input: refuse to write a file
+			// whose shape the reader would reject.
+			return nil, fmt.Errorf("flows column %s has %d bytes, want %d for %d rows", col.Name, s.n, want, w.flowRows)
+		}
+		parts = append(parts, spillPart(s, col.Name, col.Type, EncodingPlain, 0))
 	}
-	return parts
+	return parts, nil
 }
 
 func (w *SegmentWriter) dnsParts() []filePart {
@@ -324,7 +466,11 @@ func (w *SegmentWriter) Commit(m *Manifest) (err error) {
 	if m == nil {
 		m = &Manifest{}
 	}
-	if err := writeColumnFile(filepath.Join(w.tmp, TableFlows+".col"), TableFlows, w.flowRows, w.flowParts()); err != nil {
+	flowParts, err := w.flowParts()
+	if err != nil {
+		return fmt.Errorf("commit segment %d: %w", w.number, err)
+	}
+	if err := writeColumnFile(filepath.Join(w.tmp, TableFlows+".col"), TableFlows, w.flowRows, flowParts); err != nil {
 		return fmt.Errorf("commit segment %d: %w", w.number, err)
 	}
 	if err := writeColumnFile(filepath.Join(w.tmp, TableDNS+".col"), TableDNS, w.dnsRows, w.dnsParts()); err != nil {
@@ -425,5 +571,6 @@ func (w *SegmentWriter) release() error {
 	}
 	errs = append(errs, w.lock.Unlock())
 	w.dict.m, w.dict.list = nil, nil
+	w.flowBuf = [fCount][]byte{}
 	return errors.Join(errs...)
 }
