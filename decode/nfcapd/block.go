@@ -213,6 +213,9 @@ func (s *source) prepare(j *job, raw []byte) {
 	case j.typ == blockMixed:
 		j.skip = "large-record block"
 		return
+	case j.typ == blockArray && s.layout == 1:
+		j.skip = "catalog block" // announced by 1.6's FLAG_CATALOG, never written
+		return
 	case j.typ == blockArray:
 		j.skip = "array block"
 		return

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pierrec/lz4/v4"
 
@@ -531,4 +534,48 @@ func TestBuilderMatchesNfdump(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestNoReadAfterReturn: Read stops its block reader before it returns,
+// also when onErr stops it early, so the caller may close the file.
+func TestNoReadAfterReturn(t *testing.T) {
+	var blocks []blk
+	for i := 0; i < 3; i++ {
+		blocks = append(blocks, blk{typ: blockMixed, recs: flowRecs(20, uint64(i))})
+	}
+	data := v2File(compNone, 1, blocks...)
+	le.PutUint16(data[headerV2Size+blockHdrSize+2:], 0) // break block 0
+	for _, stop := range []bool{true, false} {
+		r := &watchReader{r: bytes.NewReader(data)}
+		_, err := Read(r, "f", 0, nil, func(*decode.Error) error {
+			if stop {
+				return errors.New("stop")
+			}
+			return nil
+		})
+		if (err != nil) != stop {
+			t.Fatalf("stop %v: err %v", stop, err)
+		}
+		r.returned.Store(true)
+		time.Sleep(20 * time.Millisecond)
+		if r.late.Load() {
+			t.Fatalf("stop %v: the reader was read after Read returned", stop)
+		}
+	}
+}
+
+type watchReader struct {
+	r        io.Reader
+	returned atomic.Bool
+	late     atomic.Bool
+}
+
+func (w *watchReader) Read(p []byte) (int, error) {
+	if w.returned.Load() {
+		w.late.Store(true)
+	}
+	// Small, slow reads keep the block reader busy while the decoder
+	// stops.
+	time.Sleep(time.Millisecond)
+	return w.r.Read(p[:min(len(p), 64)])
 }
