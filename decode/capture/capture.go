@@ -27,6 +27,11 @@ type Options struct {
 	// DNSStreamBuffer bounds the bytes buffered per direction.
 	DNSStreams      int
 	DNSStreamBuffer int
+	// OnDatagram, when set, sees every complete UDP datagram (fragments
+	// reassembled) with the time and the byte offset in its file of the
+	// packet that completed it, e.g. to decode NetFlow exports. info and
+	// payload are valid only during the call.
+	OnDatagram func(ts, offset int64, info *packet.Info, payload []byte)
 }
 
 // DefaultOptions are the ingest defaults documented in the README.
@@ -67,9 +72,11 @@ type Pipeline struct {
 
 	// state of the packet being processed, for the DNS hooks
 	ts       int64
+	offset   int64
 	frameLen uint32
 	evidence uint32
 	stats    *FileStats
+	onUDP    func(ts, offset int64, info *packet.Info, payload []byte)
 	frames   atomic.Uint64 // frames read over all files, for progress
 }
 
@@ -80,7 +87,7 @@ func (p *Pipeline) Frames() uint64 { return p.frames.Load() }
 // New returns a Pipeline that hands finished flows to emitFlow and DNS
 // messages to emitDNS. Both receive pointers valid only during the call.
 func New(opts Options, emitFlow func(*flow.Record), emitDNS func(*flow.DNSMessage)) *Pipeline {
-	p := &Pipeline{emitDNS: emitDNS}
+	p := &Pipeline{emitDNS: emitDNS, onUDP: opts.OnDatagram}
 	ao := opts.Assemble
 	ao.OnDatagram = p.onDatagram
 	ao.OnTCPSegment = p.onTCPSegment
@@ -148,7 +155,7 @@ func (p *Pipeline) ReadFile(content io.Reader, name string, evidence uint32, onE
 			continue
 		}
 		st.IPPackets++
-		p.ts, p.frameLen = pkt.TS, uint32(len(pkt.Data))
+		p.ts, p.offset, p.frameLen = pkt.TS, pkt.Offset, uint32(len(pkt.Data))
 		p.asm.Add(pkt.TS, &info, pkt.WireLen, evidence)
 	}
 	st.LinkTypes = r.LinkTypes()
@@ -167,6 +174,9 @@ func (p *Pipeline) TCPStats() dns.TCPStats { return p.tcp.Stats() }
 func isDNSPort(info *packet.Info) bool { return info.SrcPort == 53 || info.DstPort == 53 }
 
 func (p *Pipeline) onDatagram(ts int64, info *packet.Info, payload []byte) {
+	if p.onUDP != nil {
+		p.onUDP(ts, p.offset, info, payload)
+	}
 	if info.Proto != flow.ProtoUDP || !isDNSPort(info) {
 		return
 	}

@@ -7,6 +7,10 @@ import (
 	"io"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/spotctl/spotctl/decode/flowlog"
+	"github.com/spotctl/spotctl/decode/netflow"
+	"github.com/spotctl/spotctl/decode/nfcapd"
 )
 
 // MaxZstdWindow bounds the window a zstd stream may ask for, and with it
@@ -49,28 +53,47 @@ func compressionOf(head []byte) *compression {
 	return nil
 }
 
+// Kinds of evidence: which reader takes a format.
+const (
+	KindCapture = "capture" // pcap, pcapng: packets
+	KindNetFlow = "netflow" // raw NetFlow v5/v9/IPFIX export datagrams, back to back
+	KindNfcapd  = "nfcapd"  // nfdump's binary flow files
+	KindFlowLog = "flowlog" // text flow logs: nfdump/Spot/Argus CSV, Zeek conn/dns logs
+)
+
 // format is one content format we read, recognised by its leading bytes.
 type format struct {
-	name  string
-	match func(head []byte) bool
+	kind  string
+	match func(head []byte) (name string, ok bool)
 }
 
-// formats is tried in order. Later issues add NetFlow datagram files,
-// nfcapd, CSV and Zeek logs here (Describe can already name them); keep
-// the most specific signatures first.
+// formats is tried in order: binary signatures first (they are exact),
+// raw export datagrams next (a validated header), text logs last.
 var formats = []format{
-	{"pcap", magic32(0xa1b2c3d4)},
-	{"pcap-ns", magic32(0xa1b23c4d)},
-	{"pcapng", isPcapng},
+	{KindCapture, named("pcap", magic32(0xa1b2c3d4))},
+	{KindCapture, named("pcap-ns", magic32(0xa1b23c4d))},
+	{KindCapture, named("pcapng", isPcapng)},
+	{KindNfcapd, nfcapd.Detect},
+	{KindNetFlow, netflow.Detect},
+	{KindFlowLog, func(h []byte) (string, bool) {
+		f, ok := flowlog.Detect(h)
+		return string(f), ok
+	}},
 }
 
-func formatOf(head []byte) string {
+func named(name string, match func([]byte) bool) func([]byte) (string, bool) {
+	return func(h []byte) (string, bool) { return name, match(h) }
+}
+
+// formatOf returns the format name and kind of content starting with head,
+// or "" when spotctl reads no such format.
+func formatOf(head []byte) (name, kind string) {
 	for _, f := range formats {
-		if f.match(head) {
-			return f.name
+		if n, ok := f.match(head); ok {
+			return n, f.kind
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // magic32 matches a 32-bit magic written in either byte order.

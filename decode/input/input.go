@@ -47,7 +47,8 @@ type Evidence struct {
 	Path        string // as given; "-" for standard input
 	Size        int64  // raw size in bytes; -1 when unknown (stdin, pipes)
 	Compression string // "", "gzip" or "zstd"
-	Format      string // "pcap", "pcap-ns" or "pcapng"
+	Format      string // "pcap", "pcap-ns", "pcapng", "netflow-v9", "nfcapd-…", "nfdump-csv", "zeek-conn", …
+	Kind        string // which reader takes it: KindCapture, KindNetFlow, KindNfcapd or KindFlowLog
 
 	file    *os.File // nil for stdin
 	raw     *hashingReader
@@ -121,12 +122,12 @@ func open(name string, src io.Reader, size int64) (_ *Evidence, err error) {
 			return nil, fmt.Errorf("%s: %s stream: %w", name, c.name, err)
 		}
 	}
-	if e.Format = formatOf(head); e.Format == "" {
+	if e.Format, e.Kind = formatOf(head); e.Format == "" {
 		if e.dec != nil {
 			e.dec.Close()
-			return nil, fmt.Errorf("%s: not a capture: looks like %s (%s-compressed): %w", name, Describe(head), e.Compression, decode.ErrNotEvidence)
+			return nil, fmt.Errorf("%s: not evidence spotctl reads: looks like %s (%s-compressed): %w", name, Describe(head), e.Compression, decode.ErrNotEvidence)
 		}
-		return nil, fmt.Errorf("%s: not a capture: looks like %s: %w", name, Describe(head), decode.ErrNotEvidence)
+		return nil, fmt.Errorf("%s: not evidence spotctl reads: looks like %s: %w", name, Describe(head), decode.ErrNotEvidence)
 	}
 	return e, nil
 }

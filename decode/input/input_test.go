@@ -302,14 +302,13 @@ func TestNotEvidence(t *testing.T) {
 		{"three.pcap", []byte{1, 2, 3}, "unknown data (first bytes 0x010203)"},
 		{"flows.json", []byte(`[{"src":"10.0.0.1"}]`), "JSON text"},
 		{"capture.zip", []byte("PK\x03\x04\x14\x00\x00\x00"), "a ZIP archive"},
-		{"nfcapd.202401010000", []byte{0x0c, 0xa5, 0x02, 0x00, 0, 1, 7, 0xf1}, "an nfdump nfcapd file"},
 		{"old.pcap", []byte{0x34, 0xcd, 0xb2, 0xa1, 2, 0, 4, 0}, "a modified-libpcap (Kuznetsov) capture"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := writeFile(t, dir, c.name, c.content)
 			_, err := Open(p)
-			want := fmt.Sprintf("%s: not a capture: looks like %s: not evidence", p, c.looks)
+			want := fmt.Sprintf("%s: not evidence spotctl reads: looks like %s: not evidence", p, c.looks)
 			if err == nil || err.Error() != want || !errors.Is(err, decode.ErrNotEvidence) {
 				t.Errorf("Open = %v\nwant %s", err, want)
 			}
@@ -329,7 +328,7 @@ func TestNotEvidence(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := writeFile(t, dir, name, c.content)
 			_, err := Open(p)
-			want := fmt.Sprintf("%s: not a capture: looks like %s: not evidence", p, c.looks)
+			want := fmt.Sprintf("%s: not evidence spotctl reads: looks like %s: not evidence", p, c.looks)
 			if err == nil || err.Error() != want || !errors.Is(err, decode.ErrNotEvidence) {
 				t.Errorf("Open = %v\nwant %s", err, want)
 			}
@@ -499,5 +498,29 @@ func TestContentFeedsPcapReader(t *testing.T) {
 				t.Errorf("%s: format %s/%s, %d packets; plain file: %s/%s, %d", p, f, rf, n, f0, r0, n0)
 			}
 		}
+	}
+}
+
+// Flow evidence is recognised by content and routed to its reader's kind.
+func TestFlowEvidenceKinds(t *testing.T) {
+	shared := decodetest.SharedDir(t)
+	for _, c := range []struct{ path, format, kind string }{
+		{"nfcapd/chrispassas_nfcapd.sample", "", KindNfcapd},
+		{"nfcapd/chrispassas_nfcapd-small-lzo", "", KindNfcapd},
+		{"netflow-raw/logstash_netflow5.dat", "", KindNetFlow},
+		{"netflow-raw/logstash_ipfix.dat", "", KindNetFlow},
+		{"nfcapd/chrispassas_nfcapd.sample.nfdump-csv.csv", "nfdump-csv", KindFlowLog},
+		{"flows/slips_test5-mixed.binetflow", "argus-csv", KindFlowLog},
+		{"pcap/ndpi_dns.pcap", "pcapng", KindCapture},
+	} {
+		e, err := Open(filepath.Join(shared, c.path))
+		if err != nil {
+			t.Errorf("%s: %v", c.path, err)
+			continue
+		}
+		if e.Kind != c.kind || (c.format != "" && e.Format != c.format) {
+			t.Errorf("%s: format %q kind %q, want %q %q", c.path, e.Format, e.Kind, c.format, c.kind)
+		}
+		e.Close()
 	}
 }

@@ -25,7 +25,7 @@ import (
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/score"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmdutil"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/iostreams"
-	"github.com/spotctl/spotctl/decode/capture"
+	"github.com/spotctl/spotctl/decode/evidence"
 	"github.com/spotctl/spotctl/decode/flow"
 	"github.com/spotctl/spotctl/decode/synth"
 	"github.com/spotctl/spotctl/detect/lda"
@@ -130,7 +130,7 @@ func Run(ctx context.Context, o *Options) error {
 		}
 		casePath := filepath.Join(work, fmt.Sprintf("seed-%d.case", seed))
 		os.RemoveAll(casePath)
-		iopts := &ingest.Options{IO: quietIO(o.IO), Evidence: []string{pcap}, Case: casePath, Capture: capture.DefaultOptions(), Quiet: true, Now: time.Now}
+		iopts := &ingest.Options{IO: quietIO(o.IO), Paths: []string{pcap}, Case: casePath, Evidence: evidence.DefaultOptions(), Quiet: true, Now: time.Now}
 		if err := ingest.Run(ctx, iopts); err != nil {
 			return fmt.Errorf("ingest seed %d: %w", seed, err)
 		}

@@ -19,7 +19,7 @@ import (
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/iostreams"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/progress"
 	"github.com/spotctl/spotctl/decode"
-	"github.com/spotctl/spotctl/decode/capture"
+	"github.com/spotctl/spotctl/decode/evidence"
 	"github.com/spotctl/spotctl/decode/flow"
 	"github.com/spotctl/spotctl/decode/input"
 	"github.com/spotctl/spotctl/flowstore"
@@ -29,9 +29,11 @@ import (
 // Options are the parsed flags and dependencies of one ingest.
 type Options struct {
 	IO       *iostreams.IOStreams
-	Evidence []string
+	Paths    []string
 	Case     string
-	Capture  capture.Options
+	Evidence evidence.Options
+	// NetFlowPorts is the --netflow-ports flag before parsing.
+	NetFlowPorts []uint
 	Strict   bool
 	Quiet    bool
 	Now      func() time.Time
@@ -40,7 +42,8 @@ type Options struct {
 // NewCmd builds `spotctl ingest`. runF replaces the run function in tests
 // of flag parsing.
 func NewCmd(ios *iostreams.IOStreams, runF func(context.Context, *Options) error) *cobra.Command {
-	opts := &Options{IO: ios, Capture: capture.DefaultOptions(), Now: time.Now}
+	opts := &Options{IO: ios, Evidence: evidence.DefaultOptions(), Now: time.Now}
+	var logTZ string
 	cmd := &cobra.Command{
 		Use:   "ingest EVIDENCE... -o CASE",
 		Short: "Read captures into a case",
@@ -79,13 +82,32 @@ EXIT STATUS
 			if opts.Case == "" {
 				return cmdutil.FlagErrorf("missing -o CASE: where to write the case")
 			}
-			if opts.Capture.Assemble.ActiveTimeout <= 0 || opts.Capture.Assemble.InactiveTimeout <= 0 {
+			a := opts.Evidence.Capture.Assemble
+			if a.ActiveTimeout <= 0 || a.InactiveTimeout <= 0 {
 				return cmdutil.FlagErrorf("timeouts must be positive")
 			}
-			if opts.Capture.Assemble.MaxFlows < 1 {
+			if a.MaxFlows < 1 {
 				return cmdutil.FlagErrorf("--max-flows must be at least 1")
 			}
-			opts.Evidence = args
+			switch opts.Evidence.NetFlowMode {
+			case evidence.NetFlowAuto, evidence.NetFlowOff, evidence.NetFlowOnly:
+			default:
+				return cmdutil.FlagErrorf("--netflow %q: want auto, off or only", opts.Evidence.NetFlowMode)
+			}
+			for _, port := range opts.NetFlowPorts {
+				if port == 0 || port > 65535 {
+					return cmdutil.FlagErrorf("--netflow-ports: %d is not a UDP port", port)
+				}
+				opts.Evidence.NetFlowPorts = append(opts.Evidence.NetFlowPorts, uint16(port))
+			}
+			if logTZ != "" {
+				loc, err := time.LoadLocation(logTZ)
+				if err != nil {
+					return cmdutil.FlagErrorf("--log-tz %q: %v", logTZ, err)
+				}
+				opts.Evidence.Location = loc
+			}
+			opts.Paths = args
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -94,9 +116,14 @@ EXIT STATUS
 	}
 	f := cmd.Flags()
 	f.StringVarP(&opts.Case, "output", "o", "", "case directory to create or add to")
-	f.DurationVar(&opts.Capture.Assemble.ActiveTimeout, "active-timeout", opts.Capture.Assemble.ActiveTimeout, "export a flow that has lasted this long and start a new one")
-	f.DurationVar(&opts.Capture.Assemble.InactiveTimeout, "inactive-timeout", opts.Capture.Assemble.InactiveTimeout, "export a flow idle this long")
-	f.IntVar(&opts.Capture.Assemble.MaxFlows, "max-flows", opts.Capture.Assemble.MaxFlows, "most flows held open at once; when full the least recently seen is exported")
+	a := &opts.Evidence.Capture.Assemble
+	f.DurationVar(&a.ActiveTimeout, "active-timeout", a.ActiveTimeout, "export a flow that has lasted this long and start a new one")
+	f.DurationVar(&a.InactiveTimeout, "inactive-timeout", a.InactiveTimeout, "export a flow idle this long")
+	f.IntVar(&a.MaxFlows, "max-flows", a.MaxFlows, "most flows held open at once; when full the least recently seen is exported")
+	f.StringVar(&opts.Evidence.NetFlowMode, "netflow", evidence.NetFlowAuto, "NetFlow/IPFIX exports inside captures: auto (decode them, and count their packets as flows too), off (plain UDP), only (keep only the exported flows)")
+	f.UintSliceVar(&opts.NetFlowPorts, "netflow-ports", nil, "UDP ports whose datagrams are always decoded as exports (elsewhere only datagrams with a valid export header are)")
+	f.BoolVar(&opts.Evidence.NetFlow.ApplySampling, "apply-sampling", false, "multiply NetFlow/IPFIX packet and byte counters by the exporter's sampling interval")
+	f.StringVar(&logTZ, "log-tz", "", "time zone of text flow logs whose times carry no offset, e.g. nfdump CSV (default UTC)")
 	f.BoolVar(&opts.Strict, "strict", false, "any evidence problem is fatal and nothing is written")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress and no summary on stderr (warnings still)")
 	return cmd
@@ -105,12 +132,12 @@ EXIT STATUS
 // Run ingests opts.Evidence into opts.Case.
 func Run(ctx context.Context, opts *Options) error {
 	ios := opts.IO
-	files, err := input.Expand(opts.Evidence)
+	files, err := input.Expand(opts.Paths)
 	if err != nil {
 		return cmdutil.FlagErrorf("%v", err)
 	}
 	if len(files) == 0 {
-		return fmt.Errorf("no evidence files found in %s", strings.Join(opts.Evidence, " "))
+		return fmt.Errorf("no evidence files found in %s", strings.Join(opts.Paths, " "))
 	}
 	c, err := openOrCreate(opts.Case, opts.Now())
 	if err != nil {
@@ -132,7 +159,7 @@ func Run(ctx context.Context, opts *Options) error {
 		writeErr    error
 		flows, msgs atomic.Uint64
 	)
-	pipe := capture.New(opts.Capture,
+	pipe, err := evidence.New(opts.Evidence,
 		func(r *flow.Record) {
 			if writeErr == nil {
 				writeErr = seg.AddFlow(r)
@@ -145,6 +172,9 @@ func Run(ctx context.Context, opts *Options) error {
 			}
 			msgs.Add(1)
 		})
+	if err != nil {
+		return cmdutil.FlagErrorf("%v", err)
+	}
 
 	var total int64
 	for _, f := range files {
@@ -205,7 +235,16 @@ func Run(ctx context.Context, opts *Options) error {
 			return fmt.Errorf("write case %s: %w", opts.Case, writeErr)
 		}
 	}
-	pipe.Flush()
+	if err := pipe.Flush(func(e *decode.Error) error {
+		problems++
+		warn(e.Error())
+		if opts.Strict {
+			return e
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("--strict: %w", err)
+	}
 	bar.Stop()
 	bar = nil
 	if writeErr != nil {
@@ -241,7 +280,7 @@ const maxListedErrors = 100
 
 // readOne reads one evidence file through the pipeline and describes it for
 // the manifest. A returned error means the file was unusable as a whole.
-func readOne(pipe *capture.Pipeline, path string, idx uint32, opts *Options, warn func(string), problems *int, opened func(*input.Evidence)) (*input.Evidence, flowstore.EvidenceFile, error) {
+func readOne(pipe *evidence.Pipeline, path string, idx uint32, opts *Options, warn func(string), problems *int, opened func(*input.Evidence)) (*input.Evidence, flowstore.EvidenceFile, error) {
 	em := flowstore.EvidenceFile{Path: path}
 	if abs, err := filepath.Abs(path); err == nil && path != "-" {
 		em.Path = abs
@@ -270,14 +309,12 @@ func readOne(pipe *capture.Pipeline, path string, idx uint32, opts *Options, war
 		}
 		return nil
 	}
-	st, rerr := pipe.ReadFile(ev.Content(), path, idx, onErr)
+	st, rerr := pipe.ReadFile(ev, path, idx, onErr)
 	sum, size, ferr := ev.Finish()
 	em.SHA256, em.Size = sum, size
 	em.LinkTypes = st.LinkTypes
-	em.Packets = st.Frames
-	if st.Frames > 0 {
-		em.First, em.Last = st.First, st.Last
-	}
+	em.Packets = st.Packets
+	em.First, em.Last = st.First, st.Last
 	if ferr != nil {
 		msg := fmt.Sprintf("%s: %v", path, ferr)
 		warn(msg)
@@ -310,7 +347,7 @@ func openOrCreate(dir string, now time.Time) (*flowstore.Case, error) {
 }
 
 func flagList(opts *Options) []string {
-	a := opts.Capture.Assemble
+	a := opts.Evidence.Capture.Assemble
 	fl := []string{
 		"--active-timeout=" + a.ActiveTimeout.String(),
 		"--inactive-timeout=" + a.InactiveTimeout.String(),
@@ -318,6 +355,16 @@ func flagList(opts *Options) []string {
 	}
 	if opts.Strict {
 		fl = append(fl, "--strict")
+	}
+	fl = append(fl, "--netflow="+opts.Evidence.NetFlowMode)
+	if len(opts.NetFlowPorts) > 0 {
+		fl = append(fl, fmt.Sprintf("--netflow-ports=%v", opts.NetFlowPorts))
+	}
+	if opts.Evidence.NetFlow.ApplySampling {
+		fl = append(fl, "--apply-sampling")
+	}
+	if loc := opts.Evidence.Location; loc != nil {
+		fl = append(fl, "--log-tz="+loc.String())
 	}
 	sort.Strings(fl)
 	return fl

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/iostreams"
-	"github.com/spotctl/spotctl/decode/capture"
+	"github.com/spotctl/spotctl/decode/evidence"
 	"github.com/spotctl/spotctl/decode/synth"
 )
 
@@ -69,8 +69,8 @@ func BenchmarkIngest(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		dir := b.TempDir()
 		ios, _, _, _ := iostreams.Test()
-		opts := &Options{IO: ios, Evidence: []string{path}, Case: filepath.Join(dir, "case"),
-			Capture: capture.DefaultOptions(), Quiet: true, Now: time.Now}
+		opts := &Options{IO: ios, Paths: []string{path}, Case: filepath.Join(dir, "case"),
+			Evidence: evidence.DefaultOptions(), Quiet: true, Now: time.Now}
 		start := time.Now()
 		if err := Run(context.Background(), opts); err != nil {
 			b.Fatal(err)

@@ -18,7 +18,7 @@ import (
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/ingest"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmdutil"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/iostreams"
-	"github.com/spotctl/spotctl/decode/capture"
+	"github.com/spotctl/spotctl/decode/evidence"
 	"github.com/spotctl/spotctl/detect/lda"
 	"github.com/spotctl/spotctl/detect/suspicious"
 	"github.com/spotctl/spotctl/flowstore"
@@ -144,7 +144,7 @@ func openInputs(ctx context.Context, o *Options) (c *flowstore.Case, cleanup fun
 	}
 	remove := func() { os.RemoveAll(tmp) }
 	dir := tmp + "/case"
-	iopts := &ingest.Options{IO: o.IO, Evidence: o.Inputs, Case: dir, Capture: capture.DefaultOptions(), Quiet: true, Now: time.Now}
+	iopts := &ingest.Options{IO: o.IO, Paths: o.Inputs, Case: dir, Evidence: evidence.DefaultOptions(), Quiet: true, Now: time.Now}
 	ierr := ingest.Run(ctx, iopts)
 	if ierr != nil && cmdutil.ExitCode(ierr) != cmdutil.ExitPartial {
 		remove()
