@@ -34,9 +34,9 @@ type Options struct {
 	Evidence evidence.Options
 	// NetFlowPorts is the --netflow-ports flag before parsing.
 	NetFlowPorts []uint
-	Strict   bool
-	Quiet    bool
-	Now      func() time.Time
+	Strict       bool
+	Quiet        bool
+	Now          func() time.Time
 }
 
 // NewCmd builds `spotctl ingest`. runF replaces the run function in tests
