@@ -90,15 +90,45 @@
 // emits one packet per turn, so only the conversations in flight are held
 // (bounded by 24 concurrent sessions per host), never the capture.
 //
+// # Injected attacks
+//
+// Options.Inject adds labelled malicious activities to the background
+// (ParseInjections reads the CLI syntax, "beacon:interval=60s,scan"):
+//
+//	beacon      TLS check-ins to a rare external address every Interval ± Jitter (300 s, 10 %), day and night
+//	scan        TCP connect scan of Ports (1-1024 and common high ports) on Targets (2) workstations at 14:10
+//	dns-tunnel  TXT/NULL/CNAME queries for 2–3 base32 labels of 40–60 characters under Domain,
+//	            one socket to the resolver, which forwards each upstream; every ~3 s for 90 min from 10:15
+//	exfil       Bytes (200 MB) uploaded over Conns (2) TLS connections to a rare address, 02:00–03:30
+//	dga         Count (300) NXDOMAIN lookups of random names from 08:50; the last resolves and is contacted
+//	lateral     SMB reads and SSH sessions from one workstation to Targets (10) others at 15:20
+//
+// Each injector is an actor with its own PCG stream (Options.Seed and its
+// position), built from the same pieces as the background (initConn with
+// an explicit stream, planTLSHandshake, planSMB, planSSH; rawUDP scripts
+// for DNS messages with names outside the fixed world). Injected sockets
+// take their ports from the attacker's and the resolver's allocators, so
+// no background conversation shares a 5-tuple with an injected one and the
+// rest of the background is unchanged; with no injection the output is
+// exactly what it was before injections existed (the digest golden).
+//
+// Stats.Truth describes what came out: per activity the attacker, its
+// destinations and ports, the window of its first and last packet, packet,
+// byte and flow counts, the effective parameters and a Match rule
+// (conversation keys with port lists where addresses are shared with the
+// background, plus DNS clients and name suffixes) that labels flows and DNS
+// messages exactly: Truth.LabelFlow, Truth.LabelDNS. Truth.WriteJSONL and
+// ReadTruth are the truth file (JSON Lines). docs/synth.md documents the
+// scenarios, their parameters and the truth format.
+//
 // # Adding actors
 //
 // Everything that emits packets implements the internal actor interface
 // (fire(g, now) → next time). Background hosts, DNS lookups (script),
-// TCP connections (tcpConn) and QUIC connections (quicConn) are actors
-// built from reusable pieces: pathPair (addressing), lookup (DNS through
-// the resolver), newConn plus a plan (the messages of a TCP conversation)
-// and startFollow. Injected scenarios (beacons, scans, DNS tunnels,
-// exfiltration) are meant to be further actors with their own seeded
-// stream that use the same pieces, so adding them does not change the
-// background's random streams.
+// TCP connections (tcpConn), QUIC connections (quicConn) and the injected
+// scenarios are actors built from reusable pieces: pathPair (addressing),
+// lookup (DNS through the resolver), newConn or injConn plus a plan (the
+// messages of a TCP conversation) and startFollow. A frame belongs to the
+// injector whose actor emitted it (gen.inj), which is how the truth counts
+// packets.
 package synth
