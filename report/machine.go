@@ -100,6 +100,13 @@ func AppendJSONValue(b []byte, k Kind, v Value) []byte {
 		b = append(b, '"')
 		b = v.P.Netip().AppendTo(b)
 		return append(b, '"')
+	case OptIP:
+		if v.P == (flow.Addr{}) {
+			return append(b, `""`...)
+		}
+		b = append(b, '"')
+		b = v.P.Netip().AppendTo(b)
+		return append(b, '"')
 	case Answers:
 		b = append(b, '[')
 		for i, a := range v.A {
@@ -193,6 +200,11 @@ func Text(k Kind, v Value) string {
 	case Time:
 		return FormatTime(v.I)
 	case IP:
+		return v.P.String()
+	case OptIP:
+		if v.P == (flow.Addr{}) {
+			return ""
+		}
 		return v.P.String()
 	case Answers:
 		return AnswersText(v.A)

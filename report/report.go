@@ -27,6 +27,7 @@ const (
 	Time                // Unix nanoseconds, rendered RFC 3339 UTC with 9 fraction digits
 	IP                  // flow.Addr
 	Answers             // []flow.Answer: a JSON array of {type, data}
+	OptIP               // flow.Addr that may be unknown: the zero address is rendered ""
 )
 
 // Column is one output field. Name is the stable snake_case JSON name.
@@ -37,6 +38,9 @@ type Column struct {
 	Name    string
 	Kind    Kind
 	Display func(Value) string
+	// Extended columns are left out of the terminal table unless --fields
+	// names them; machine formats always carry them.
+	Extended bool
 }
 
 // Value is one cell. Only the field that matches the column's Kind is read.

@@ -52,6 +52,8 @@ func sampleFlow() *flow.Record {
 		First: 1700000000123456789, Last: 1700000001000000000,
 		Src: flow.AddrFrom4([4]byte{10, 0, 0, 1}), Dst: flow.AddrFromSlice([]byte{0x20, 1, 0xd, 0xb8, 15: 1}),
 		SrcPort: 51000, DstPort: 443, Proto: 6, Packets: 10, Bytes: 5000, TCPFlags: 0x1b, VLAN: 7,
+		OutPackets: 8, OutBytes: 9000, Exporter: flow.AddrFrom4([4]byte{192, 0, 2, 9}), ObsDomain: 1, SrcAS: 64500,
+		DstAS: 15169, InIf: 3, OutIf: 4, SrcMask: 24, DstMask: 32, EndReason: 3, Sampling: 100,
 	}
 }
 
@@ -67,11 +69,12 @@ func TestFormatsOfOneFlow(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	wantJ := `{"first":"2023-11-14T22:13:20.123456789Z","last":"2023-11-14T22:13:21.000000000Z","src_ip":"10.0.0.1","src_port":51000,"dst_ip":"2001:db8::1","dst_port":443,"proto":6,"packets":10,"bytes":5000,"tcp_flags":27,"tos":0,"vlan":7}` + "\n"
+	wantJ := `{"first":"2023-11-14T22:13:20.123456789Z","last":"2023-11-14T22:13:21.000000000Z","src_ip":"10.0.0.1","src_port":51000,"dst_ip":"2001:db8::1","dst_port":443,"proto":6,"packets":10,"bytes":5000,"tcp_flags":27,"tos":0,"vlan":7,"out_packets":8,"out_bytes":9000,"exporter":"192.0.2.9","obs_domain":1,"src_as":64500,"dst_as":15169,"in_if":3,"out_if":4,"next_hop":"","src_mask":24,"dst_mask":32,"end_reason":3,"sampling":100}` + "\n"
 	if jl.String() != wantJ {
 		t.Errorf("jsonl:\n%s\nwant\n%s", jl.String(), wantJ)
 	}
-	wantC := "first,last,src_ip,src_port,dst_ip,dst_port,proto,packets,bytes,tcp_flags,tos,vlan\n2023-11-14T22:13:20.123456789Z,2023-11-14T22:13:21.000000000Z,10.0.0.1,51000,2001:db8::1,443,6,10,5000,27,0,7\n"
+	wantC := "first,last,src_ip,src_port,dst_ip,dst_port,proto,packets,bytes,tcp_flags,tos,vlan,out_packets,out_bytes,exporter,obs_domain,src_as,dst_as,in_if,out_if,next_hop,src_mask,dst_mask,end_reason,sampling\n" +
+		"2023-11-14T22:13:20.123456789Z,2023-11-14T22:13:21.000000000Z,10.0.0.1,51000,2001:db8::1,443,6,10,5000,27,0,7,8,9000,192.0.2.9,1,64500,15169,3,4,,24,32,3,100\n"
 	if csvb.String() != wantC {
 		t.Errorf("csv:\n%s\nwant\n%s", csvb.String(), wantC)
 	}

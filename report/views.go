@@ -24,6 +24,20 @@ var FlowColumns = []Column{
 	{Name: "tcp_flags", Kind: Uint, Display: tcpFlagsDisplay},
 	{Name: "tos", Kind: Uint},
 	{Name: "vlan", Kind: Uint},
+	// Flow-export evidence (NetFlow/IPFIX, nfcapd, flow logs); zero for captures.
+	{Name: "out_packets", Kind: Uint, Extended: true},
+	{Name: "out_bytes", Kind: Uint, Extended: true},
+	{Name: "exporter", Kind: OptIP, Extended: true},
+	{Name: "obs_domain", Kind: Uint, Extended: true},
+	{Name: "src_as", Kind: Uint, Extended: true},
+	{Name: "dst_as", Kind: Uint, Extended: true},
+	{Name: "in_if", Kind: Uint, Extended: true},
+	{Name: "out_if", Kind: Uint, Extended: true},
+	{Name: "next_hop", Kind: OptIP, Extended: true},
+	{Name: "src_mask", Kind: Uint, Extended: true},
+	{Name: "dst_mask", Kind: Uint, Extended: true},
+	{Name: "end_reason", Kind: Uint, Extended: true},
+	{Name: "sampling", Kind: Uint, Extended: true},
 }
 
 // FlowRow fills row (len(FlowColumns)) from r.
@@ -40,6 +54,19 @@ func FlowRow(r *flow.Record, row []Value) {
 	row[9] = Value{U: uint64(r.TCPFlags)}
 	row[10] = Value{U: uint64(r.ToS)}
 	row[11] = Value{U: uint64(r.VLAN)}
+	row[12] = Value{U: r.OutPackets}
+	row[13] = Value{U: r.OutBytes}
+	row[14] = Value{P: r.Exporter}
+	row[15] = Value{U: uint64(r.ObsDomain)}
+	row[16] = Value{U: uint64(r.SrcAS)}
+	row[17] = Value{U: uint64(r.DstAS)}
+	row[18] = Value{U: uint64(r.InIf)}
+	row[19] = Value{U: uint64(r.OutIf)}
+	row[20] = Value{P: r.NextHop}
+	row[21] = Value{U: uint64(r.SrcMask)}
+	row[22] = Value{U: uint64(r.DstMask)}
+	row[23] = Value{U: uint64(r.EndReason)}
+	row[24] = Value{U: uint64(r.Sampling)}
 }
 
 func qtypeDisplay(v Value) string { return TypeName(uint16(v.U)) }

@@ -1,6 +1,7 @@
 package cmdutil
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -54,6 +55,11 @@ func (o *OutputFlags) NewRowWriter(io *iostreams.IOStreams, cols []report.Column
 	idx, err := report.Select(cols, fields)
 	if err != nil {
 		return nil, nil, &FlagError{Err: err}
+	}
+	if format == report.FormatTable && len(fields) == 0 {
+		// A terminal shows the core columns; --fields or a machine format
+		// brings the extended ones.
+		idx = slices.DeleteFunc(idx, func(i int) bool { return cols[i].Extended })
 	}
 	sel := make([]report.Column, len(idx))
 	for i, j := range idx {
