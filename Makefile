@@ -39,7 +39,7 @@ fuzz:
 # The main job on built-in data: a synthetic capture → a case → what is in it.
 demo: build
 	@rm -rf $(DEMO) && mkdir -p $(DEMO)
-	$(BIN) synth --seed 1 --hosts 20 --duration 24h -o $(DEMO)/demo.pcap
+	$(BIN) synth --seed 1 --hosts 20 --duration 24h --inject all -o $(DEMO)/demo.pcap
 	$(BIN) ingest $(DEMO)/demo.pcap -o $(DEMO)/demo.case
 	$(BIN) info $(DEMO)/demo.case --format table
 	$(BIN) score flows $(DEMO)/demo.case --top 20 --format table

@@ -41,10 +41,26 @@ func (t *writer) WriteRow(row []report.Value) error {
 		} else {
 			s = Cell(c.Kind, row[i])
 		}
-		cells[i] = textsafe.Terminal(s)
+		cells[i] = truncate(textsafe.Terminal(s), MaxCell)
 	}
 	t.rows = append(t.rows, cells)
 	return nil
+}
+
+// MaxCell is the widest cell a terminal table shows, in runes; longer text
+// (TXT answers, tunnelled names) is cut with "…". Machine formats are never
+// cut.
+const MaxCell = 80
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 // Cell is the default terminal rendering of a value: machine text, but

@@ -32,3 +32,14 @@ func TestTableEscapesAndAligns(t *testing.T) {
 		t.Error("raw ESC reached the table")
 	}
 }
+
+func TestTableTruncatesLongCells(t *testing.T) {
+	cols := []report.Column{{Name: "answers", Kind: report.String}}
+	var buf bytes.Buffer
+	w := New(&buf, cols, Options{NoHeader: true})
+	w.WriteRow([]report.Value{{S: strings.Repeat("x", 200)}})
+	w.Flush()
+	if !strings.Contains(buf.String(), strings.Repeat("x", MaxCell-1)+"…") || strings.Contains(buf.String(), strings.Repeat("x", MaxCell)) {
+		t.Errorf("long cell not cut at %d runes:\n%s", MaxCell, buf.String())
+	}
+}
