@@ -42,14 +42,19 @@ func benchRead(b *testing.B, data []byte, f Format) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		if _, err := Read(bytes.NewReader(data), "bench", f, 0, emitF, emitD, onErr); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
+	cpu := cpuTime() - cpu0
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/record")
+	if cpu > 0 {
+		b.ReportMetric(float64(cpu)/float64(n), "cpu-ns/record")
+	}
 }
 
 func BenchmarkNfdumpCSV(b *testing.B) {

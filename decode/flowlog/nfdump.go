@@ -340,13 +340,15 @@ func (r *reader) nfdumpRecord(lay *csvLayout, spot bool) string {
 // the hour from trh, so a row whose parts disagree with tr is inconsistent.
 func checkSplitTime(tr int64, loc *time.Location, lay *csvLayout, f [][]byte) string {
 	t := time.Unix(0, tr).In(loc)
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
 	parts := [...]struct {
 		id   int
 		name string
 		want int
 	}{
-		{cTRY, "try", t.Year()}, {cTRMo, "trm", int(t.Month())}, {cTRD, "trd", t.Day()},
-		{cTRH, "trh", t.Hour()}, {cTRMi, "trm", t.Minute()}, {cTRS, "trs", t.Second()},
+		{cTRY, "try", year}, {cTRMo, "trm", int(month)}, {cTRD, "trd", day},
+		{cTRH, "trh", hour}, {cTRMi, "trm", minute}, {cTRS, "trs", sec},
 	}
 	for _, p := range parts {
 		i := lay.col[p.id]

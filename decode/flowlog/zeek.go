@@ -64,14 +64,16 @@ var zeekFieldIDs = map[string]int{
 type zrow struct {
 	v       [nZeek][]byte
 	set     [nZeek]bool
-	answers [][]byte
-	ttls    [][]byte
+	answers [][]byte // at most maxAnswers
+	ttls    [][]byte // at most maxAnswers
+	nAnswer int      // answers logged, kept or not
 }
 
 func (z *zrow) reset() {
 	z.set = [nZeek]bool{}
 	z.answers = z.answers[:0]
 	z.ttls = z.ttls[:0]
+	z.nAnswer = 0
 }
 
 func (z *zrow) get(id int) []byte {
@@ -332,9 +334,8 @@ func (r *reader) zeekDNS(z *zrow) string {
 
 	// Answers: Zeek logs their text only, so each answer's type is
 	// inferred (answerType). All answer texts share one string.
+	m.ANCount = uint16(min(z.nAnswer, math.MaxUint16))
 	n := len(z.answers)
-	m.ANCount = uint16(min(n, math.MaxUint16))
-	n = min(n, maxAnswers)
 	data := r.ansBuf[:0]
 	var ends [maxAnswers]int
 	var types [maxAnswers]uint16
@@ -728,16 +729,19 @@ func (r *reader) zeekValue(blk *zeekBlock, z *zrow, id int, f []byte) {
 		if id == zTTLs {
 			list = z.ttls[:0]
 		}
-		for len(f) > 0 || len(list) == 0 {
+		n := 0
+		for {
 			el, rest, more := bytes.Cut(f, []byte{blk.setSep})
-			list = append(list, r.unescapeInto(el))
+			if n++; n <= maxAnswers { // the rest are only counted
+				list = append(list, r.unescapeInto(el))
+			}
 			f = rest
 			if !more {
 				break
 			}
 		}
 		if id == zAnswers {
-			z.answers = list
+			z.answers, z.nAnswer = list, n
 		} else {
 			z.ttls = list
 		}

@@ -15,7 +15,7 @@ import (
 // or, failing that, by its fields; dnsHint decides when neither tells.
 func (r *reader) readZeekJSON(dnsHint bool) {
 	var z zrow
-	any := false
+	seen := false // a line has parsed
 	for {
 		ln, ok := r.nextLine()
 		if !ok {
@@ -25,14 +25,14 @@ func (r *reader) readZeekJSON(dnsHint bool) {
 			continue
 		}
 		if msg := r.scanJSON(ln.b, &z); msg != "" {
-			if !any && ln.b[0] != '{' {
+			if !seen && ln.b[0] != '{' {
 				r.fatal(ln.off, ln.no, fmt.Errorf("not a JSON object: %w", decode.ErrNotEvidence))
 				return
 			}
 			r.bad(ln, ErrBadRecord, "%s", msg)
 			continue
 		}
-		any = true
+		seen = true
 		kind := kindOther
 		switch p := z.get(zPath); {
 		case p == nil:
@@ -168,6 +168,8 @@ func (s *jsonScan) value(id int) string {
 		}
 		if id >= 0 {
 			z.v[id], z.set[id] = s.r.scratch[start:len(s.r.scratch):len(s.r.scratch)], true
+		} else {
+			s.r.scratch = s.r.scratch[:start] // not kept: reuse the space
 		}
 	case c == '{':
 		s.p++
@@ -228,6 +230,7 @@ func (s *jsonScan) array(id int) string {
 	}
 	keep := id == zAnswers || id == zTTLs
 	var list [][]byte
+	n := 0
 	if keep {
 		s.z.set[id] = true
 		s.z.v[id] = nil
@@ -247,7 +250,9 @@ func (s *jsonScan) array(id int) string {
 				if !s.z.set[zElem] {
 					return s.errAt("null element in " + zeekFieldList(id))
 				}
-				list = append(list, s.z.v[zElem])
+				if n++; n <= maxAnswers { // the rest are only counted
+					list = append(list, s.z.v[zElem])
+				}
 				s.z.set[zElem] = false
 			} else if msg := s.value(-1); msg != "" {
 				return msg
@@ -264,7 +269,7 @@ func (s *jsonScan) array(id int) string {
 	}
 	if keep {
 		if id == zAnswers {
-			s.z.answers = list
+			s.z.answers, s.z.nAnswer = list, n
 		} else {
 			s.z.ttls = list
 		}
@@ -343,8 +348,13 @@ func (s *jsonScan) str(dst []byte, zeek bool) ([]byte, bool) {
 				return dst, false
 			}
 		default:
-			dst = append(dst, c)
-			s.p++
+			// Copy the run up to the next quote or backslash at once.
+			end := s.p + 1
+			for end < len(s.b) && s.b[end] != '"' && s.b[end] != '\\' {
+				end++
+			}
+			dst = append(dst, s.b[s.p:end]...)
+			s.p = end
 		}
 	}
 	return dst, false
