@@ -505,23 +505,32 @@ func (a *dgaActor) fire(g *gen, now int64) int64 {
 	j := a.j
 	r := j.r
 	h := j.src
-	// 8–20 letters and now and then a digit, under one of the TLDs.
-	n := 8 + r.IntN(13)
-	q := append(a.name[:0], byte(n))
-	for i := 0; i < n; i++ {
-		if r.IntN(12) == 0 {
-			q = append(q, byte('0'+r.IntN(10)))
-		} else {
-			q = append(q, byte('a'+r.IntN(26)))
+	// 8–20 letters and now and then a digit, under one of the TLDs; never
+	// a name the background uses (so the labels stay exact).
+	var q []byte
+	var zone int
+	var domain string
+	for {
+		n := 8 + r.IntN(13)
+		q = append(a.name[:0], byte(n))
+		for i := 0; i < n; i++ {
+			if r.IntN(12) == 0 {
+				q = append(q, byte('0'+r.IntN(10)))
+			} else {
+				q = append(q, byte('a'+r.IntN(26)))
+			}
+		}
+		zone = len(q)
+		tld := dgaTLDs[r.IntN(len(dgaTLDs))]
+		q = append(q, byte(len(tld)))
+		q = append(q, tld...)
+		q = append(q, 0)
+		a.name = q
+		domain = string(q[1:zone]) + "." + tld
+		if !slices.Contains(backgroundZones(), domain) {
+			break
 		}
 	}
-	zone := len(q)
-	tld := dgaTLDs[r.IntN(len(dgaTLDs))]
-	q = append(q, byte(len(tld)))
-	q = append(q, tld...)
-	q = append(q, 0)
-	a.name = q
-	domain := string(q[1:zone]) + "." + tld
 	j.dns.Suffixes = append(j.dns.Suffixes, domain)
 	a.n++
 	last := a.n == j.in.Count

@@ -409,6 +409,9 @@ func (in Injection) normalize(o *Options) (Injection, error) {
 		if in.Conns < 1 || in.Conns > 64 {
 			return bad("conns %d: want 1 to 64", in.Conns)
 		}
+		if in.Bytes < int64(in.Conns) {
+			return bad("bytes %d: want at least one per connection", in.Bytes)
+		}
 	case Scan:
 		in.Targets = cmp0(in.Targets, DefaultScanTargets)
 		if in.Ports == "" {
@@ -468,6 +471,30 @@ func cmp0[T comparable](v, def T) T {
 		return def
 	}
 	return v
+}
+
+// checkDistinct refuses two injections with the same external address or
+// the same tunnel domain: their flows or DNS messages would match both
+// activities' rules.
+func checkDistinct(ins []Injection) error {
+	dst := map[string]int{}
+	dom := map[string]int{}
+	for i, in := range ins {
+		if in.Dst != "" {
+			if j, ok := dst[in.Dst]; ok {
+				return fmt.Errorf("%w: inject %s and %s (entries %d and %d) both use %s: give one another dst", ErrOptions, ins[j].Kind, in.Kind, j+1, i+1, in.Dst)
+			}
+			dst[in.Dst] = i
+		}
+		if in.Kind == DNSTunnel {
+			d := strings.ToLower(in.Domain)
+			if j, ok := dom[d]; ok {
+				return fmt.Errorf("%w: dns-tunnel entries %d and %d both use %s: give one another domain", ErrOptions, j+1, i+1, d)
+			}
+			dom[d] = i
+		}
+	}
+	return nil
 }
 
 // checkDomain accepts a host name of letters, digits and hyphens with at

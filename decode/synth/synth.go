@@ -118,6 +118,9 @@ func (o Options) normalize() (_ Options, err error) {
 				return o, err
 			}
 		}
+		if err := checkDistinct(inj); err != nil {
+			return o, err
+		}
 		o.Inject = inj
 	}
 	return o, nil
