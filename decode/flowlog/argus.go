@@ -172,18 +172,18 @@ func (r *reader) argusRecord(lay *argusLayout) (skip bool, msg string) {
 	switch {
 	case lay.col[aStart] >= 0:
 		if rec.First, ok = parseTime(get(aStart), r.loc); !ok {
-			return false, badField("StartTime", get(aStart))
+			return false, badArgusTime("StartTime", get(aStart))
 		}
 	default:
 		if rec.First, ok = parseTime(get(aLast), r.loc); !ok {
-			return false, badField("LastTime", get(aLast))
+			return false, badArgusTime("LastTime", get(aLast))
 		}
 	}
 	rec.Last = rec.First
 	switch {
 	case lay.col[aLast] >= 0:
 		if rec.Last, ok = parseTime(get(aLast), r.loc); !ok {
-			return false, badField("LastTime", get(aLast))
+			return false, badArgusTime("LastTime", get(aLast))
 		}
 	case lay.col[aDur] >= 0 && len(get(aDur)) > 0:
 		d, ok := parseSeconds(get(aDur))
@@ -253,6 +253,15 @@ func (r *reader) argusRecord(lay *argusLayout) (skip bool, msg string) {
 		return false, m
 	}
 	return false, ""
+}
+
+// badArgusTime explains the usual cause of unreadable Argus times: ra's
+// default time format has no date.
+func badArgusTime(name string, b []byte) string {
+	if len(b) >= 8 && b[2] == ':' && b[5] == ':' {
+		return badField(name, b) + ": a time without a date (list with ra -u, or set RA_TIME_FORMAT=\"%Y/%m/%d %T.%f\")"
+	}
+	return badField(name, b)
 }
 
 // argusTitles names the columns in errors.

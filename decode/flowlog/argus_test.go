@@ -170,7 +170,7 @@ func TestArgusEdges(t *testing.T) {
 					t.Errorf("%s", formatFlow(&r[0], ""))
 				}
 			}},
-		{name: "bad fields", errs: []string{"column SrcAddr", "column Sport", "column StartTime", "4 fields, the header has 13"},
+		{name: "bad fields", errs: []string{"column SrcAddr", "column Sport", "a time without a date", "4 fields, the header has 13"},
 			data: hdr + "1,2,tcp,10.0.0,1,->,10.0.0.2,2,1,0,60,0,CON\n" +
 				"1,2,tcp,10.0.0.1,http,->,10.0.0.2,2,1,0,60,0,CON\n" +
 				"14:00:00.075359,2,tcp,10.0.0.1,1,->,10.0.0.2,2,1,0,60,0,CON\n" +

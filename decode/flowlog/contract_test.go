@@ -128,3 +128,10 @@ func TestLabelsInterned(t *testing.T) {
 		t.Fatalf("%.0f allocations for 50 labelled records", allocs)
 	}
 }
+
+func TestNilCallbacks(t *testing.T) {
+	st, err := Read(strings.NewReader(nfHeader+"\nbad\n"), "x", NfdumpCSV, 0, nil, nil, nil)
+	if err != nil || st.Errors != 1 || st.Lines != 2 {
+		t.Fatalf("%+v %v", st, err)
+	}
+}

@@ -88,10 +88,11 @@ func Read(r io.Reader, name string, f Format, evidence uint32, emitFlow func(*fl
 //
 // Every problem goes to onErr as a *decode.Error whose Offset is the byte
 // offset of the line's start and whose message names the line number; the
-// bad line is skipped and reading goes on. If onErr returns an error, Read
-// stops and returns it. A header that is missing or does not fit f is
-// reported (wrapping decode.ErrNotEvidence) and ends the read; so does a
-// failing source. Read itself returns nil unless onErr asked to stop.
+// bad line is skipped and reading goes on (a nil onErr only counts problems
+// in Stats.Errors). If onErr returns an error, Read stops and returns it. A
+// header that is missing or does not fit f is reported (wrapping
+// decode.ErrNotEvidence) and ends the read; so does a failing source. Read
+// itself returns nil unless onErr asked to stop.
 func (o Options) Read(r io.Reader, name string, f Format, evidence uint32, emitFlow func(*flow.Record, Meta), emitDNS func(*flow.DNSMessage), onErr decode.ErrorFunc) (Stats, error) {
 	rd := &reader{
 		name: name, evidence: evidence, loc: o.Location,
@@ -99,6 +100,9 @@ func (o Options) Read(r io.Reader, name string, f Format, evidence uint32, emitF
 	}
 	if rd.loc == nil {
 		rd.loc = time.UTC
+	}
+	if rd.onErr == nil { // count problems, carry on
+		rd.onErr = func(*decode.Error) error { return nil }
 	}
 	maxLine := o.MaxLine
 	if maxLine <= 0 {

@@ -592,7 +592,6 @@ func (r *reader) fatalOrBad(ln line, started bool, format string, args ...any) {
 // unescapeSeparator reads the #separator value ("\x09" or a literal
 // character).
 func unescapeSeparator(b []byte) (byte, bool) {
-	b = trimSpace(b)
 	if len(b) == 4 && b[0] == '\\' && b[1] == 'x' {
 		hi, ok1 := unhex(b[2])
 		lo, ok2 := unhex(b[3])
