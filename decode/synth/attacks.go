@@ -307,6 +307,8 @@ type tunnelActor struct {
 	port    uint16
 	started bool // the socket's first query went out (counts the flow)
 	zone    []byte
+	qbuf    []byte // reused name and answer buffers
+	abuf    []byte
 	up      [2]int // conversation index per forwarder
 }
 
@@ -337,7 +339,7 @@ func (a *tunnelActor) fire(g *gen, now int64) int64 {
 	}
 	r := j.r
 	// Two or three labels of 40–60 characters, within the 253 a name holds.
-	q := make([]byte, 0, 256)
+	q := a.qbuf[:0]
 	room := 253 - (len(a.zone) - 2) - 1
 	for n := 2 + r.IntN(2); n > 0 && room >= 41; n-- {
 		l := min(40+r.IntN(21), room-1)
@@ -348,19 +350,20 @@ func (a *tunnelActor) fire(g *gen, now int64) int64 {
 	zone := len(q)
 	q = append(q, a.zone...)
 	var qt uint16
-	var ans []byte
+	ans := a.abuf[:0]
 	switch x := r.IntN(10); {
 	case x < 6:
 		qt = dnsTypeTXT
-		ans = appendEncoded(nil, r, base64Set, 4*(10+r.IntN(50)))
+		ans = appendEncoded(ans, r, base64Set, 4*(10+r.IntN(50)))
 	case x < 8:
 		qt = dnsTypeNULL
-		ans = appendRand(nil, r, 20+r.IntN(300))
+		ans = appendRand(ans, r, 20+r.IntN(300))
 	default:
 		qt = dnsTypeCNAME
 		l := 30 + r.IntN(31)
-		ans = append([]byte{byte(l)}, appendEncoded(nil, r, base32Set, l)...)
+		ans = appendEncoded(append(ans, byte(l)), r, base32Set, l)
 	}
+	a.qbuf, a.abuf = q, ans // the messages are copied into the script's arena
 	s := g.newRaw(j.id)
 	m := injMsg{id: uint16(r.Uint32()), qname: q, zone: zone, qtype: qt, edns: 4096, ans: ans}
 	g.planExchange(j, s, now, &a.cf, &a.cr, a.port, !a.started, m, a.up)
