@@ -13,15 +13,27 @@
 //     holding the ident string and the statistics record.
 //
 // Blocks are stored uncompressed or compressed with LZO1X (our own decoder,
-// package lzo), bzip2, LZ4 (block format) or zstd; the file header names the
-// method. nfdump 1.8's layout (LAYOUT_VERSION_3, a V3 container with V4
+// package lzo), bzip2 (one stream per block), LZ4 (raw block format) or
+// zstd (one frame per block); the file header names the method, and a block
+// flag can exempt single blocks.
+//
+// 1.6 files carry their samplers as record type 9. nfdump 1.7.1 reads 1.6
+// flow records but skips those ("Skip unknown record type 9"), so it loses
+// the sampling interval; later nfdump versions convert them (packet
+// interval 1, space N-1). We read them as the 1.6 code wrote them: the
+// shared 1.6 file's 7322 records are 2407 exporters, 2405 samplers, 2500
+// extension maps and the 10 flows its own statistics record announces,
+// each flagged sampled at 1 in 3000. nfdump 1.8's layout (LAYOUT_VERSION_3, a V3 container with V4
 // records) is recognised by Detect but not decoded: Read refuses it with a
 // clear error. So are files written on a big-endian host (nfcapd files are
 // host-endian; the magic number tells).
 //
-// Read streams: it holds one compressed and one decompressed block at a
-// time (each at most MaxBlockSize, nfdump's own read-buffer limit), plus the
-// exporter, sampler and extension-map tables, which have hard caps.
+// Read streams with bounded memory: a second goroutine reads and
+// decompresses the next block while the caller's goroutine decodes the
+// current one, so at most two blocks are held, each at most MaxBlockSize
+// (nfdump's own read-buffer limit) stored and decompressed, plus the
+// exporter, sampler and extension-map tables, which have hard caps. emit
+// and onErr run on the caller's goroutine, in file order.
 //
 // What becomes a flow.Record: every flow record (V3 type 11, V1 types 1 and
 // 10). Counters are the stored values: when a record carries nfdump's
