@@ -579,3 +579,25 @@ func (w *watchReader) Read(p []byte) (int, error) {
 	time.Sleep(time.Millisecond)
 	return w.r.Read(p[:min(len(p), 64)])
 }
+
+// TestV1Compressed: a 1.6 file whose flags name LZ4 (1.6.x wrote LZ4 too);
+// the shared 1.6 file covers LZO.
+func TestV1Compressed(t *testing.T) {
+	recs := [][]byte{exporterRec(9, "192.0.2.7", 2, 33), extMapRec(1, 5),
+		v1Rec(v1Head{sysid: 2, mapID: 1, first: 1_600_000_000, proto: 6, sp: 1, dp: 2}, false,
+			host4("10.0.0.1"), host4("10.0.0.2"), u32s(3), u32s(400), u32s(5, 6))}
+	plain := cat(recs...)
+	dst := make([]byte, lz4.CompressBlockBound(len(plain)))
+	n, err := lz4.CompressBlock(plain, dst, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := v1File(0x10, "lz4", 1, blk{typ: blockV1, raw: dst[:n], n: uint32(len(recs))})
+	got, st, errs, err := readFrom(bytes.NewReader(data), "f")
+	if err != nil || len(errs) != 0 || len(got) != 1 || st.Compression != "lz4" {
+		t.Fatalf("err %v problems %v flows %d stats %+v", err, errs, len(got), st)
+	}
+	if r := got[0]; r.Bytes != 400 || r.InIf != 5 || r.Exporter != addr("192.0.2.7") || r.ObsDomain != 33 {
+		t.Errorf("flow %+v", r)
+	}
+}
