@@ -246,10 +246,10 @@ func (rd *reader) run(r io.Reader) error {
 	var head [headerV1Size + statV1Size]byte
 	n, err := rd.src.readFull(head[:4])
 	if err != nil {
-		if n == 0 {
+		if n == 0 && errors.Is(err, io.EOF) {
 			return rd.fatal(0, fmt.Errorf("empty file: %w", decode.ErrNotEvidence))
 		}
-		return rd.fatal(0, fmt.Errorf("file header: %w", decode.ErrTruncated))
+		return rd.headerErr("file header", err)
 	}
 	format, ok := Detect(head[:4])
 	if !ok {
@@ -282,9 +282,18 @@ func (rd *reader) run(r io.Reader) error {
 	return err
 }
 
+// headerErr reports a failed header read: a file too short for its
+// header, or the reader's own error.
+func (rd *reader) headerErr(what string, err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return rd.fatal(0, fmt.Errorf("%s: %w", what, decode.ErrTruncated))
+	}
+	return rd.fatal(rd.src.off, fmt.Errorf("read %s: %w", what, err))
+}
+
 func (rd *reader) headerV1(head []byte) error {
 	if _, err := rd.src.readFull(head[4 : headerV1Size+statV1Size]); err != nil {
-		return rd.fatal(0, fmt.Errorf("nfdump 1.6 file header: %w", decode.ErrTruncated))
+		return rd.headerErr("nfdump 1.6 file header", err)
 	}
 	le := binary.LittleEndian
 	rd.st.Layout = 1
@@ -311,7 +320,7 @@ func (rd *reader) headerV1(head []byte) error {
 
 func (rd *reader) headerV2(head []byte) error {
 	if _, err := rd.src.readFull(head[4:headerV2Size]); err != nil {
-		return rd.fatal(0, fmt.Errorf("nfdump 1.7 file header: %w", decode.ErrTruncated))
+		return rd.headerErr("nfdump 1.7 file header", err)
 	}
 	le := binary.LittleEndian
 	rd.st.Layout = 2

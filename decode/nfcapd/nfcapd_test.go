@@ -461,10 +461,12 @@ func TestV1Errors(t *testing.T) {
 func TestReaderErrors(t *testing.T) {
 	data := v2File(compNone, 1, blk{typ: blockMixed, recs: flowRecs(2, 1)})
 	boom := errors.New("disk on fire")
-	r := &failingReader{data: data, after: headerV2Size + 20, err: boom}
-	_, _, _, err := readFrom(r, "f")
-	if !errors.Is(err, boom) {
-		t.Fatalf("err %v, want %v", err, boom)
+	for _, after := range []int{0, 2, 20, headerV2Size + 20} {
+		r := &failingReader{data: data, after: after, err: boom}
+		_, _, _, err := readFrom(r, "f")
+		if !errors.Is(err, boom) || errors.Is(err, decode.ErrTruncated) || errors.Is(err, decode.ErrNotEvidence) {
+			t.Fatalf("failing after %d bytes: err %v, want %v", after, err, boom)
+		}
 	}
 }
 
