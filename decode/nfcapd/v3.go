@@ -59,7 +59,28 @@ func shortElement(typ uint16, got, want int) error {
 	return fmt.Errorf("%w: element type %d has %d payload bytes, want at least %d", ErrCorrupt, typ, got, want)
 }
 
-// v3 decodes one V3 flow record and emits it.
+// minElement is the smallest valid payload of each mapped element, by
+// element id; 0 for ids we do not map. Shorter elements are corrupt.
+var minElement = [exObservation + 1]uint8{
+	exGeneric:      exGenericSize,
+	exIPv4:         8,
+	exIPv6:         32,
+	exFlowMisc:     exFlowMiscMinSize,
+	exCntFlow:      exCntFlowSize,
+	exVLAN:         4,
+	exASRouting:    8,
+	exIPNextHopV4:  4,
+	exIPNextHopV6:  16,
+	exIPReceivedV4: 4,
+	exIPReceivedV6: 16,
+	exSamplerInfo:  4,
+	exObservation:  exObservationSize,
+}
+
+// v3 decodes one V3 flow record and emits it. A first pass walks the
+// elements, checks each mapped one against minElement and notes where it
+// is; the second fills the record from those offsets in a fixed order, so
+// the length checks live in one table and the decoding is straight-line.
 func (rd *reader) v3(p []byte) error {
 	le := binary.LittleEndian
 	if len(p) < v3HdrSize {
@@ -69,114 +90,102 @@ func (rd *reader) v3(p []byte) error {
 	sysid := le.Uint16(p[8:])
 	flags := p[10]
 
-	rec := &rd.rec
-	*rec = flow.Record{Evidence: rd.evidence}
-	var (
-		haveRecv, haveDomain bool
-		hasSel               bool
-		sel                  int64
-	)
+	// at[id] is the offset in p of element id's payload, 0 when absent (a
+	// payload never starts before byte 16). Records are at most 65535
+	// bytes, so offsets fit 16 bits. A repeated element: the last wins.
+	var at [len(minElement)]uint16
 	off := v3HdrSize
 	for i := 0; i < numElements; i++ {
 		if len(p)-off < 4 {
 			return fmt.Errorf("%w: V3 record declares %d elements, element %d starts past its end", ErrCorrupt, numElements, i)
 		}
 		h := le.Uint32(p[off:]) // type u16, length u16
-		typ, l := uint16(h), int(h>>16)
+		typ, l := h&0xffff, int(h>>16)
 		if l < 4 || l > len(p)-off {
 			return fmt.Errorf("%w: element %d (type %d) length %d does not fit the %d bytes left in the record", ErrCorrupt, i, typ, l, len(p)-off)
 		}
-		e := p[off+4 : off+l]
-		off += l
-		switch typ {
-		case exGeneric:
-			if len(e) < exGenericSize {
-				return shortElement(typ, len(e), exGenericSize)
+		if typ < uint32(len(at)) {
+			if need := int(minElement[typ]); l-4 < need {
+				return shortElement(uint16(typ), l-4, need)
 			}
-			rec.First = msToNs(le.Uint64(e[0:]))
-			rec.Last = msToNs(le.Uint64(e[8:]))
-			rec.Packets = le.Uint64(e[24:])
-			rec.Bytes = le.Uint64(e[32:])
-			rec.SrcPort = le.Uint16(e[40:])
-			// For ICMP this holds type<<8 | code, as flow.Record wants.
-			rec.DstPort = le.Uint16(e[42:])
-			rec.Proto = e[44]
-			rec.TCPFlags = e[45]
-			rec.ToS = e[47]
-		case exIPv4:
-			if len(e) < 8 {
-				return shortElement(typ, len(e), 8)
-			}
-			setIP4(&rec.Src, e[0:])
-			setIP4(&rec.Dst, e[4:])
-		case exIPv6:
-			if len(e) < 32 {
-				return shortElement(typ, len(e), 32)
-			}
-			setIP6(&rec.Src, e[0:])
-			setIP6(&rec.Dst, e[16:])
-		case exFlowMisc:
-			if len(e) < exFlowMiscMinSize {
-				return shortElement(typ, len(e), exFlowMiscMinSize)
-			}
-			rec.InIf = le.Uint32(e[0:])
-			rec.OutIf = le.Uint32(e[4:])
-			rec.SrcMask = e[8]
-			rec.DstMask = e[9]
-			if len(e) > 13 {
-				rec.EndReason = e[13]
-			}
-		case exCntFlow:
-			if len(e) < exCntFlowSize {
-				return shortElement(typ, len(e), exCntFlowSize)
-			}
-			rec.OutPackets = le.Uint64(e[8:])
-			rec.OutBytes = le.Uint64(e[16:])
-		case exVLAN:
-			if len(e) < 4 {
-				return shortElement(typ, len(e), 4)
-			}
-			rec.VLAN = uint16(le.Uint32(e[0:]))
-		case exASRouting:
-			if len(e) < 8 {
-				return shortElement(typ, len(e), 8)
-			}
-			rec.SrcAS = le.Uint32(e[0:])
-			rec.DstAS = le.Uint32(e[4:])
-		case exIPNextHopV4:
-			if len(e) < 4 {
-				return shortElement(typ, len(e), 4)
-			}
-			setIP4(&rec.NextHop, e)
-		case exIPNextHopV6:
-			if len(e) < 16 {
-				return shortElement(typ, len(e), 16)
-			}
-			setIP6(&rec.NextHop, e)
-		case exIPReceivedV4:
-			if len(e) < 4 {
-				return shortElement(typ, len(e), 4)
-			}
-			setIP4(&rec.Exporter, e)
-			haveRecv = true
-		case exIPReceivedV6:
-			if len(e) < 16 {
-				return shortElement(typ, len(e), 16)
-			}
-			setIP6(&rec.Exporter, e)
-			haveRecv = true
-		case exSamplerInfo:
-			// The element changed shape within 1.7.x ({id i32, interval,
-			// mode, exporter} then {selectorID i64, exporter}); the low
-			// 32 bits of the id sit first in both.
-			if len(e) >= 4 {
-				sel, hasSel = int64(int32(le.Uint32(e))), true
-			}
-		case exObservation:
-			if len(e) >= exObservationSize {
-				rec.ObsDomain, haveDomain = le.Uint32(e[8:]), true
-			}
+			at[typ] = uint16(off + 4)
 		}
+		off += l
+	}
+
+	rec := &rd.rec
+	*rec = flow.Record{Evidence: rd.evidence}
+	if o := int(at[exGeneric]); o != 0 {
+		e := p[o : o+exGenericSize]
+		rec.First = msToNs(le.Uint64(e[0:]))
+		rec.Last = msToNs(le.Uint64(e[8:]))
+		rec.Packets = le.Uint64(e[24:])
+		rec.Bytes = le.Uint64(e[32:])
+		rec.SrcPort = le.Uint16(e[40:])
+		// For ICMP this holds type<<8 | code, as flow.Record wants.
+		rec.DstPort = le.Uint16(e[42:])
+		rec.Proto = e[44]
+		rec.TCPFlags = e[45]
+		rec.ToS = e[47]
+	}
+	if o := int(at[exIPv4]); o != 0 {
+		setIP4(&rec.Src, p[o:o+4])
+		setIP4(&rec.Dst, p[o+4:o+8])
+	}
+	if o := int(at[exIPv6]); o != 0 {
+		setIP6(&rec.Src, p[o:o+16])
+		setIP6(&rec.Dst, p[o+16:o+32])
+	}
+	if o := int(at[exFlowMisc]); o != 0 {
+		e := p[o : o+exFlowMiscMinSize]
+		rec.InIf = le.Uint32(e[0:])
+		rec.OutIf = le.Uint32(e[4:])
+		rec.SrcMask = e[8]
+		rec.DstMask = e[9]
+		// flowEndReason came with 1.7's longer element.
+		if l := int(le.Uint16(p[o-2:])) - 4; l > 13 {
+			rec.EndReason = p[o+13]
+		}
+	}
+	if o := int(at[exCntFlow]); o != 0 {
+		e := p[o : o+exCntFlowSize]
+		rec.OutPackets = le.Uint64(e[8:])
+		rec.OutBytes = le.Uint64(e[16:])
+	}
+	if o := int(at[exVLAN]); o != 0 {
+		rec.VLAN = uint16(le.Uint32(p[o:]))
+	}
+	if o := int(at[exASRouting]); o != 0 {
+		e := p[o : o+8]
+		rec.SrcAS = le.Uint32(e[0:])
+		rec.DstAS = le.Uint32(e[4:])
+	}
+	if o := int(at[exIPNextHopV4]); o != 0 {
+		setIP4(&rec.NextHop, p[o:o+4])
+	}
+	if o := int(at[exIPNextHopV6]); o != 0 {
+		setIP6(&rec.NextHop, p[o:o+16])
+	}
+	haveRecv := false
+	if o := int(at[exIPReceivedV4]); o != 0 {
+		setIP4(&rec.Exporter, p[o:o+4])
+		haveRecv = true
+	}
+	if o := int(at[exIPReceivedV6]); o != 0 {
+		setIP6(&rec.Exporter, p[o:o+16])
+		haveRecv = true
+	}
+	// The sampler element changed shape within 1.7.x ({id i32, interval,
+	// mode, exporter} then {selectorID i64, exporter}); the low 32 bits of
+	// the id sit first in both.
+	var sel int64
+	hasSel := false
+	if o := int(at[exSamplerInfo]); o != 0 {
+		sel, hasSel = int64(int32(le.Uint32(p[o:]))), true
+	}
+	haveDomain := false
+	if o := int(at[exObservation]); o != 0 {
+		rec.ObsDomain, haveDomain = le.Uint32(p[o+8:]), true
 	}
 
 	if ex := rd.tabs.get(sysid); ex != nil {
