@@ -53,60 +53,65 @@ func (rd *reader) errAt(c recCtx, err error) error {
 func (rd *reader) records(b block, data []byte, numRecords uint32, truncated bool) error {
 	pos := 0
 	for i := uint32(0); i < numRecords; i++ {
-		c := recCtx{b: b, index: i, pos: pos}
 		left := len(data) - pos
 		if left < recHdrSize {
 			if truncated {
 				return nil
 			}
-			return rd.errAt(c, fmt.Errorf("block declares %d records, data ends after %d: %w", numRecords, i, decode.ErrTruncated))
+			return rd.errAt(recCtx{b, i, pos}, fmt.Errorf("block declares %d records, data ends after %d: %w", numRecords, i, decode.ErrTruncated))
 		}
-		typ := binary.LittleEndian.Uint16(data[pos:])
-		size := int(binary.LittleEndian.Uint16(data[pos+2:]))
+		h := binary.LittleEndian.Uint32(data[pos:]) // type u16, size u16
+		typ, size := uint16(h), int(h>>16)
 		if size < recHdrSize {
-			return rd.errAt(c, fmt.Errorf("%w: record type %d has size %d, below the %d-byte header", ErrCorrupt, typ, size, recHdrSize))
+			return rd.errAt(recCtx{b, i, pos}, fmt.Errorf("%w: record type %d has size %d, below the %d-byte header", ErrCorrupt, typ, size, recHdrSize))
 		}
 		if size > left {
 			if truncated {
 				return nil
 			}
-			return rd.errAt(c, fmt.Errorf("%w: record type %d size %d exceeds the %d bytes left in the block", ErrCorrupt, typ, size, left))
+			return rd.errAt(recCtx{b, i, pos}, fmt.Errorf("%w: record type %d size %d exceeds the %d bytes left in the block", ErrCorrupt, typ, size, left))
 		}
 		rd.st.Records++
-		if err := rd.record(c, typ, data[pos:pos+size]); err != nil {
-			return err
-		}
+		p := data[pos : pos+size]
 		pos += size
+		var err error
+		if typ == recV3 { // the common case, ahead of the dispatch
+			err = rd.v3(p)
+		} else {
+			err = rd.record(typ, p)
+		}
+		if err != nil {
+			// A malformed record: report it and go on with the next.
+			if e := rd.errAt(recCtx{b, i, pos - size}, err); e != nil {
+				return e
+			}
+		}
 	}
 	return nil
 }
 
-// record dispatches one record by type. p holds the whole record, header
-// included.
-func (rd *reader) record(c recCtx, typ uint16, p []byte) error {
+// record dispatches one record by type and returns what is wrong with it,
+// if anything. p holds the whole record, header included.
+func (rd *reader) record(typ uint16, p []byte) error {
 	switch typ {
 	case recV3:
-		if err := rd.v3(p); err != nil {
-			return rd.errAt(c, err)
-		}
+		return rd.v3(p)
 	case recCommon, recCommonV0:
-		if err := rd.v1Common(typ, p); err != nil {
-			return rd.errAt(c, err)
-		}
+		return rd.v1Common(typ, p)
 	case recExtensionMap:
 		if err := rd.v1.addMap(p); err != nil {
-			return rd.errAt(c, err)
+			return err
 		}
 		rd.st.skip("extension map")
 	case recExporterInfo:
 		if err := rd.tabs.addExporter(p); err != nil {
-			return rd.errAt(c, err)
+			return err
 		}
 		rd.st.Exporters++
 	case recSamplerLegacy, recSampler:
 		kept, err := rd.tabs.addSampler(typ, p)
 		if err != nil {
-			return rd.errAt(c, err)
+			return err
 		}
 		if kept {
 			rd.st.Samplers++
