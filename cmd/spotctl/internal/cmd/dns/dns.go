@@ -10,6 +10,7 @@ import (
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmdutil"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/iostreams"
 	"github.com/spotctl/spotctl/decode/flow"
+	"github.com/spotctl/spotctl/detect/filter"
 	"github.com/spotctl/spotctl/flowstore"
 	"github.com/spotctl/spotctl/report"
 )
@@ -21,25 +22,46 @@ type Options struct {
 	Limit  int
 	Window cmdutil.TimeRange
 	Output cmdutil.OutputFlags
+	Filter cmdutil.FilterFlags
+	flt    *filter.Filter
 }
 
 // NewCmd builds `spotctl dns`.
 func NewCmd(ios *iostreams.IOStreams, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{IO: ios}
 	cmd := &cobra.Command{
-		Use:   "dns CASE",
+		Use:   "dns CASE [FILTER]",
 		Short: "List the DNS queries and responses of a case",
 		Long: `List every DNS message (queries and responses, UDP and TCP, port 53) of a case
 in time order, with client, server, id, flags, rcode, question and answers.
 
 Names and TXT data come from the evidence and may be hostile: on a terminal
-control characters are shown escaped; JSON is always valid UTF-8.`,
+control characters are shown escaped; JSON is always valid UTF-8.
+
+FILTER selects messages (docs/filter.md), e.g. 'response and rcode NXDOMAIN'
+or 'qname suffix example.com and client net 10.0.0.0/8'; -f FILE reads it,
+--check only checks its syntax.`,
 		Example: `  spotctl dns case1 --limit 20
   spotctl dns case1 --fields ts,client_ip,qname,rcode --format tsv
   spotctl dns case1 | jq -r 'select(.response and .rcode == 3) | .qname' | sort | uniq -c`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Filter.Check {
+				flt, err := opts.Filter.Compile(args, filter.DNS)
+				if err != nil {
+					return err
+				}
+				return cmdutil.CheckOnly(opts.IO.Out, flt)
+			}
+			if len(args) < 1 {
+				return cmdutil.FlagErrorf("dns needs a CASE")
+			}
 			opts.Case = args[0]
+			flt, err := opts.Filter.Compile(args[1:], filter.DNS)
+			if err != nil {
+				return err
+			}
+			opts.flt = flt
 			if opts.Limit < 0 {
 				return cmdutil.FlagErrorf("--limit must not be negative")
 			}
@@ -57,6 +79,7 @@ control characters are shown escaped; JSON is always valid UTF-8.`,
 	f.StringVar(&opts.Window.SinceFlag, "since", "", "only messages at or after this time (RFC 3339 or date, UTC)")
 	f.StringVar(&opts.Window.UntilFlag, "until", "", "only messages before this time")
 	opts.Output.AddFlags(f)
+	opts.Filter.AddFlags(f)
 	return cmd
 }
 
@@ -112,7 +135,8 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	row := make([]report.Value, len(report.DNSColumns))
 	var m flow.DNSMessage
-	for n, r := range refs {
+	n := 0
+	for _, r := range refs {
 		if opts.Limit > 0 && n >= opts.Limit {
 			break
 		}
@@ -123,6 +147,10 @@ func Run(ctx context.Context, opts *Options) error {
 		if err := r.t.DNSAt(r.row, &m); err != nil {
 			return err
 		}
+		if opts.flt != nil && !opts.flt.MatchDNS(&m) {
+			continue
+		}
+		n++
 		report.DNSRow(&m, row)
 		if err := w.WriteRow(row); err != nil {
 			return err

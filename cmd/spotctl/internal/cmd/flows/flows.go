@@ -13,6 +13,7 @@ import (
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmdutil"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/iostreams"
 	"github.com/spotctl/spotctl/decode/flow"
+	"github.com/spotctl/spotctl/detect/filter"
 	"github.com/spotctl/spotctl/flowstore"
 	"github.com/spotctl/spotctl/report"
 )
@@ -24,25 +25,47 @@ type Options struct {
 	Limit  int
 	Window cmdutil.TimeRange
 	Output cmdutil.OutputFlags
+	Filter cmdutil.FilterFlags
+	flt    *filter.Filter
 }
 
 // NewCmd builds `spotctl flows`.
 func NewCmd(ios *iostreams.IOStreams, runF func(context.Context, *Options) error) *cobra.Command {
 	opts := &Options{IO: ios}
 	cmd := &cobra.Command{
-		Use:   "flows CASE",
+		Use:   "flows CASE [FILTER]",
 		Short: "List the flows of a case",
 		Long: `List the flow records of a case in time order (first packet, then the order
 they were ingested in).
 
 --since and --until select flows that were active in [since, until): a flow
-that started before --since but was still running is included.`,
+that started before --since but was still running is included.
+
+FILTER is an nfdump-style expression (docs/filter.md), e.g.
+'src net 10.0.0.0/8 and dst port 443 and bytes > 1M'; all arguments after CASE
+are joined into it, or -f FILE reads it. --check only checks its syntax.`,
 		Example: `  spotctl flows case1 --limit 20
   spotctl flows case1 --since 2026-03-02T09:00:00Z --until 2026-03-02T10:00:00Z --format csv
+  spotctl flows case1 'proto udp and dst port 53 and not dst net 10.0.0.0/8'
   spotctl flows case1 --fields src_ip,dst_ip,dst_port,bytes | jq -s 'max_by(.bytes)'`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Filter.Check {
+				flt, err := opts.Filter.Compile(args, filter.Flow)
+				if err != nil {
+					return err
+				}
+				return cmdutil.CheckOnly(opts.IO.Out, flt)
+			}
+			if len(args) < 1 {
+				return cmdutil.FlagErrorf("flows needs a CASE")
+			}
 			opts.Case = args[0]
+			flt, err := opts.Filter.Compile(args[1:], filter.Flow)
+			if err != nil {
+				return err
+			}
+			opts.flt = flt
 			if opts.Limit < 0 {
 				return cmdutil.FlagErrorf("--limit must not be negative")
 			}
@@ -60,6 +83,7 @@ that started before --since but was still running is included.`,
 	f.StringVar(&opts.Window.SinceFlag, "since", "", "only flows active at or after this time (RFC 3339 or date, UTC)")
 	f.StringVar(&opts.Window.UntilFlag, "until", "", "only flows active before this time")
 	opts.Output.AddFlags(f)
+	opts.Filter.AddFlags(f)
 	return cmd
 }
 
@@ -88,7 +112,7 @@ func Run(ctx context.Context, opts *Options) error {
 		if err := tables[ref.Seg].FlowAt(int(ref.Row), &r); err != nil {
 			return err
 		}
-		if !opts.Window.Overlaps(r.First, r.Last) {
+		if !opts.Window.Overlaps(r.First, r.Last) || (opts.flt != nil && !opts.flt.MatchFlow(&r)) {
 			continue
 		}
 		report.FlowRow(&r, row)

@@ -249,3 +249,48 @@ func TestScoreEvidenceDirectly(t *testing.T) {
 		t.Fatalf("score on the capture (exit %d) differs from score on its case", code)
 	}
 }
+
+// Filters narrow flows, DNS and scored results; --check validates; a gate
+// turns findings into exit 4.
+func TestFiltersAndGates(t *testing.T) {
+	_, casePath := demoCase(t)
+	all, _, _ := cli(t, false, "flows", casePath)
+	udp53, stderr, code := cli(t, false, "flows", casePath, "proto udp and dst port 53")
+	if code != 0 {
+		t.Fatalf("filtered flows: exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(udp53), "\n")
+	if len(lines) == 0 || len(lines) >= strings.Count(all, "\n") {
+		t.Fatalf("filter kept %d of %d flows", len(lines), strings.Count(all, "\n"))
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, `"dst_port":53,"proto":17,`) {
+			t.Fatalf("filter let through %s", l)
+		}
+	}
+	nx, _, _ := cli(t, false, "dns", casePath, "response and rcode NXDOMAIN", "--fields", "rcode,response")
+	for _, l := range strings.Split(strings.TrimSpace(nx), "\n") {
+		if l != `{"rcode":3,"response":true}` {
+			t.Fatalf("dns filter let through %s", l)
+		}
+	}
+	if out, _, code := cli(t, false, "flows", "--check", "src net 10.0.0.0/8 and not dst port 443"); code != 0 || !strings.HasPrefix(out, "filter ok:") {
+		t.Fatalf("--check of a valid filter: exit %d %q", code, out)
+	}
+	if _, stderr, code := cli(t, false, "flows", "--check", "src ip 10.0.0.1 and prot tcp"); code != cmdutil.ExitUsage || !strings.Contains(stderr, "filter:1:21:") {
+		t.Fatalf("--check of a bad filter: exit %d %q", code, stderr)
+	}
+	if _, _, code := cli(t, false, "score", "flows", casePath, "--top", "5", "--fail-on", "score < 2"); code != cmdutil.ExitFindings {
+		t.Fatalf("--fail-on that matches: exit %d, want 4", code)
+	}
+	if _, _, code := cli(t, false, "score", "flows", casePath, "--top", "5", "--fail-on", "score < 0"); code != 0 {
+		t.Fatalf("--fail-on that matches nothing: exit %d, want 0", code)
+	}
+	if _, _, code := cli(t, false, "score", "flows", casePath, "--top", "5", "--fail-on", "score < 2", "--fail-on-count", "6"); code != 0 {
+		t.Fatalf("--fail-on-count above the matches: exit %d, want 0", code)
+	}
+	scored, _, _ := cli(t, false, "score", "flows", casePath, "--top", "3", "proto tcp", "--fields", "proto")
+	if strings.Count(scored, `{"proto":6}`) != 3 {
+		t.Fatalf("score filter: %s", scored)
+	}
+}

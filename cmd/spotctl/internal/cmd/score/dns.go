@@ -2,6 +2,7 @@ package score
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmdutil"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/iostreams"
 	"github.com/spotctl/spotctl/decode/flow"
+	"github.com/spotctl/spotctl/detect/filter"
 	"github.com/spotctl/spotctl/detect/suspicious"
 	"github.com/spotctl/spotctl/detect/words"
 	"github.com/spotctl/spotctl/flowstore"
@@ -18,9 +20,9 @@ import (
 )
 
 func newDNSCmd(ios *iostreams.IOStreams) *cobra.Command {
-	o := &Options{IO: ios}
+	o := &Options{IO: ios, filterKind: filter.DNS}
 	cmd := &cobra.Command{
-		Use:   "dns CASE|EVIDENCE...",
+		Use:   "dns CASE|EVIDENCE... [FILTER]",
 		Short: "Rank DNS responses by how unusual they are for their client",
 		Long: `Score every DNS response of a case with Spot's DNS model: the document is the
 client, the word is built from the queried domain's popularity, the frame
@@ -37,9 +39,12 @@ popular. The source used is printed on stderr.
 		Example: `  spotctl score dns case1
   spotctl score dns case1 --top-domains tranco.csv --user-domain example
   spotctl score dns capture.pcap --format json | jq -r '.qname'`,
-		Args: cobra.MinimumNArgs(1),
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.validate(args); err != nil {
+				if errors.Is(err, errChecked) {
+					return nil
+				}
 				return err
 			}
 			return runDNS(cmd.Context(), o)
@@ -130,12 +135,16 @@ func runDNS(ctx context.Context, o *Options) error {
 		}
 		return partial
 	}
+	maxResults := o.Top
+	if o.filtering() {
+		maxResults = 0 // filter first, then cut to --top
+	}
 	res, err := suspicious.RunDNS(ctx, evs, suspicious.DNSRunOptions{
 		DNSOptions:   suspicious.DNSOptions{Loc: o.Loc, UserDomain: o.UserDomain, Popular: popular},
 		LDA:          o.LDA,
 		Float32Theta: o.Precision == 32,
 		Threshold:    o.suspiciousThreshold(),
-		MaxResults:   o.Top,
+		MaxResults:   maxResults,
 	})
 	if err != nil {
 		return err
@@ -146,20 +155,49 @@ func runDNS(ctx context.Context, o *Options) error {
 		fmt.Fprintf(o.IO.ErrOut, "popular domains: %d learned from the case (queried by at least %d of %d clients)\n",
 			len(res.Corpus.Popular), words.DefaultLearnRule.Threshold(len(res.Corpus.Docs)), len(res.Corpus.Docs))
 	}
+	var (
+		m       flow.DNSMessage
+		picked  []int
+		matched int
+	)
+	for pos, i := range res.Selected {
+		if o.Top > 0 && len(picked) >= o.Top {
+			break
+		}
+		m.Answers = m.Answers[:0]
+		if err := refs[i].T.DNSAt(refs[i].Row, &m); err != nil {
+			return err
+		}
+		fr := filter.Result{Score: res.Scores[i], Kind: "dns"}
+		if o.filtering() && !o.flt.MatchDNSResult(&m, fr) {
+			continue
+		}
+		picked = append(picked, pos)
+		if o.failOn != nil && o.failOn.MatchDNSResult(&m, fr) {
+			matched++
+		}
+	}
 	if o.Spot {
-		if err := suspicious.WriteDNSResults(o.IO.Out, evs, res.Selected, res.Scores, o.Loc); err != nil {
+		idx := make([]int, len(picked))
+		for k, pos := range picked {
+			idx[k] = res.Selected[pos]
+		}
+		if err := suspicious.WriteDNSResults(o.IO.Out, evs, idx, res.Scores, o.Loc); err != nil {
+			return err
+		}
+		if err := o.gate(matched); err != nil {
 			return err
 		}
 		return partial
 	}
 	row := make([]report.Value, len(DNSColumns))
-	var m flow.DNSMessage
-	for rank, i := range res.Selected {
+	for _, pos := range picked {
+		i := res.Selected[pos]
 		m.Answers = m.Answers[:0]
 		if err := refs[i].T.DNSAt(refs[i].Row, &m); err != nil {
 			return err
 		}
-		row[0] = report.Value{U: uint64(rank + 1)}
+		row[0] = report.Value{U: uint64(pos + 1)}
 		row[1] = report.Value{F: res.Scores[i]}
 		report.DNSRow(&m, row[2:2+len(report.DNSColumns)])
 		row[len(row)-1] = report.Value{S: res.Corpus.Words[res.Corpus.Word[i]].String()}
@@ -170,8 +208,11 @@ func runDNS(ctx context.Context, o *Options) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	if o.IO.IsStdoutTTY() && len(res.Selected) == 0 {
-		fmt.Fprintf(o.IO.ErrOut, "no DNS response scored at or under %g (of %d)\n", o.Threshold, len(evs))
+	if o.IO.IsStdoutTTY() && len(picked) == 0 {
+		fmt.Fprintf(o.IO.ErrOut, "no DNS response scored at or under %g matched (of %d)\n", o.Threshold, len(evs))
+	}
+	if err := o.gate(matched); err != nil {
+		return err
 	}
 	return partial
 }

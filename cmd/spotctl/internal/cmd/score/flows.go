@@ -2,6 +2,7 @@ package score
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -9,15 +10,16 @@ import (
 
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/iostreams"
 	"github.com/spotctl/spotctl/decode/flow"
+	"github.com/spotctl/spotctl/detect/filter"
 	"github.com/spotctl/spotctl/detect/suspicious"
 	"github.com/spotctl/spotctl/flowstore"
 	"github.com/spotctl/spotctl/report"
 )
 
 func newFlowsCmd(ios *iostreams.IOStreams) *cobra.Command {
-	o := &Options{IO: ios}
+	o := &Options{IO: ios, filterKind: filter.Flow}
 	cmd := &cobra.Command{
-		Use:   "flows CASE|EVIDENCE...",
+		Use:   "flows CASE|EVIDENCE... [FILTER]",
 		Short: "Rank flows by how unusual they are for their two addresses",
 		Long: `Score every flow of a case: each flow gives a word to its source address's
 document and one to its destination's; the flow's score is the smaller of the
@@ -35,9 +37,12 @@ columns, no header) for tools that read Spot's output.`,
 		Example: `  spotctl score flows case1
   spotctl score flows case1 --top 20 --seed 7 --format json
   spotctl score flows capture.pcap --threshold 1 --all --format spot > flow_results.csv`,
-		Args: cobra.MinimumNArgs(1),
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.validate(args); err != nil {
+				if errors.Is(err, errChecked) {
+					return nil
+				}
 				return err
 			}
 			return runFlows(cmd.Context(), o)
@@ -156,30 +161,64 @@ func runFlows(ctx context.Context, o *Options) error {
 		}
 		return partial
 	}
+	maxResults := o.Top
+	if o.filtering() {
+		maxResults = 0 // filter first, then cut to --top
+	}
 	res, err := suspicious.RunFlows(ctx, &cf.Cols, suspicious.FlowOptions{
 		Loc:          o.Loc,
 		LDA:          o.LDA,
 		Float32Theta: o.Precision == 32,
 		Threshold:    o.suspiciousThreshold(),
-		MaxResults:   o.Top,
+		MaxResults:   maxResults,
 	})
 	if err != nil {
 		return err
 	}
+	// Pick the rows to print: the filter over (record, score), then --top.
+	var (
+		r       flow.Record
+		picked  []int // positions in res.Selected
+		matched int   // printed rows matching --fail-on
+	)
+	for pos, i := range res.Selected {
+		if o.Top > 0 && len(picked) >= o.Top {
+			break
+		}
+		t, ri := cf.At(i)
+		if err := t.FlowAt(ri, &r); err != nil {
+			return err
+		}
+		fr := filter.Result{Score: res.Scores[i], Kind: "flow"}
+		if o.filtering() && !o.flt.MatchFlowResult(&r, fr) {
+			continue
+		}
+		picked = append(picked, pos)
+		if o.failOn != nil && o.failOn.MatchFlowResult(&r, fr) {
+			matched++
+		}
+	}
 	if o.Spot {
-		if err := suspicious.WriteFlowResults(o.IO.Out, &cf.Cols, res.Selected, res.Scores, o.Loc); err != nil {
+		idx := make([]int, len(picked))
+		for k, pos := range picked {
+			idx[k] = res.Selected[pos]
+		}
+		if err := suspicious.WriteFlowResults(o.IO.Out, &cf.Cols, idx, res.Scores, o.Loc); err != nil {
+			return err
+		}
+		if err := o.gate(matched); err != nil {
 			return err
 		}
 		return partial
 	}
 	row := make([]report.Value, len(FlowColumns))
-	var r flow.Record
-	for rank, i := range res.Selected {
+	for _, pos := range picked {
+		i := res.Selected[pos]
 		t, ri := cf.At(i)
 		if err := t.FlowAt(ri, &r); err != nil {
 			return err
 		}
-		row[0] = report.Value{U: uint64(rank + 1)}
+		row[0] = report.Value{U: uint64(pos + 1)}
 		row[1] = report.Value{F: res.Scores[i]}
 		report.FlowRow(&r, row[2:2+len(report.FlowColumns)])
 		fc := res.Corpus
@@ -192,8 +231,11 @@ func runFlows(ctx context.Context, o *Options) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	if o.IO.IsStdoutTTY() && len(res.Selected) == 0 {
-		fmt.Fprintf(o.IO.ErrOut, "no flow scored at or under %g (of %d)\n", o.Threshold, cf.Cols.Len())
+	if o.IO.IsStdoutTTY() && len(picked) == 0 {
+		fmt.Fprintf(o.IO.ErrOut, "no flow scored at or under %g matched (of %d)\n", o.Threshold, cf.Cols.Len())
+	}
+	if err := o.gate(matched); err != nil {
+		return err
 	}
 	return partial
 }

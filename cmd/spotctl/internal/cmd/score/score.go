@@ -5,6 +5,7 @@ package score
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmdutil"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/iostreams"
 	"github.com/spotctl/spotctl/decode/evidence"
+	"github.com/spotctl/spotctl/detect/filter"
 	"github.com/spotctl/spotctl/detect/lda"
 	"github.com/spotctl/spotctl/detect/suspicious"
 	"github.com/spotctl/spotctl/flowstore"
@@ -42,6 +44,13 @@ type Options struct {
 	// DNS only
 	TopDomains string
 	UserDomain string
+
+	// Result filters and the CI gate.
+	Filter      cmdutil.FilterFlags
+	FailOn      string
+	FailOnCount int
+	flt, failOn *filter.Filter
+	filterKind  filter.Kind
 }
 
 // NewCmd builds `spotctl score` and its two subcommands.
@@ -79,10 +88,45 @@ func addCommonFlags(fs *pflag.FlagSet, o *Options) {
 	fs.StringVar(&o.TZ, "tz", "UTC", "time zone of the hour in the words (IANA name, e.g. Europe/Berlin)")
 	fs.IntVar(&o.Precision, "precision", 64, "64, or 32 to round the topic mixtures through float32 as Spot's --precision 32 did")
 	o.Output.AddFlags(fs)
+	o.Filter.AddFlags(fs)
+	fs.StringVar(&o.FailOn, "fail-on", "", "exit 4 when printed results match this filter, e.g. 'score < 1e-6' (see --fail-on-count)")
+	fs.IntVar(&o.FailOnCount, "fail-on-count", 1, "with --fail-on: exit 4 only when at least N printed results match")
 }
 
 func (o *Options) validate(args []string) error {
+	// The filter is the trailing argument as in nfdump: the last argument
+	// is taken as a filter when there are several and it is not a path.
+	var filterArgs []string
+	if o.Filter.Check {
+		filterArgs, args = args, nil // --check: every argument is filter text
+	} else if len(args) > 1 {
+		if _, err := os.Stat(args[len(args)-1]); err != nil {
+			filterArgs, args = args[len(args)-1:], args[:len(args)-1]
+		}
+	}
+	flt, err := o.Filter.Compile(filterArgs, o.filterKind|filter.Score)
+	if err != nil {
+		return err
+	}
+	if o.Filter.Check {
+		if err := cmdutil.CheckOnly(o.IO.Out, flt); err != nil {
+			return err
+		}
+		return errChecked
+	}
+	o.flt = flt
+	if strings.TrimSpace(o.FailOn) != "" {
+		if o.failOn, err = filter.CompileNamed("--fail-on", o.FailOn, o.filterKind|filter.Score); err != nil {
+			return &cmdutil.FlagError{Err: err}
+		}
+	}
+	if o.FailOnCount < 1 {
+		return cmdutil.FlagErrorf("--fail-on-count must be at least 1")
+	}
 	o.Inputs = args
+	if len(args) == 0 {
+		return cmdutil.FlagErrorf("give a CASE or evidence files")
+	}
 	if o.Top < 0 {
 		return cmdutil.FlagErrorf("--top must not be negative")
 	}
@@ -166,3 +210,17 @@ func isCase(dir string) bool {
 // scoreDisplay shows a score with four significant digits on a terminal;
 // machine formats keep every digit.
 func scoreDisplay(v report.Value) string { return strconv.FormatFloat(v.F, 'e', 3, 64) }
+
+// errChecked ends a --check run successfully without scoring anything.
+var errChecked = errors.New("filter checked")
+
+// gate applies --fail-on to the number of printed results that matched it.
+func (o *Options) gate(matched int) error {
+	if o.failOn == nil || matched < o.FailOnCount {
+		return nil
+	}
+	fmt.Fprintf(o.IO.ErrOut, "--fail-on: %d result(s) match %q (threshold %d)\n", matched, o.FailOn, o.FailOnCount)
+	return &cmdutil.SilentError{Code: cmdutil.ExitFindings}
+}
+
+func (o *Options) filtering() bool { return o.flt != nil && o.flt.String() != "" }
