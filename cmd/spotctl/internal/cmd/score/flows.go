@@ -114,9 +114,20 @@ func LoadFlows(c *flowstore.Case) (*CaseFlows, error) {
 		if err != nil {
 			return nil, err
 		}
+		// Reverse counters exist only in segments from bidirectional
+		// evidence; absent means zero (Spot's opkt/obyt output columns).
+		opk, err := flowstore.Optional(t.Uint64(flowstore.ColOutPackets))
+		if err != nil {
+			return nil, err
+		}
+		oby, err := flowstore.Optional(t.Uint64(flowstore.ColOutBytes))
+		if err != nil {
+			return nil, err
+		}
 		// One segment: the mapped columns are used as they are.
 		if len(c.Segments()) == 1 {
-			cf.Cols = suspicious.Columns{Time: first, Src: src, Dst: dst, SrcPort: sp, DstPort: dp, Proto: proto, Packets: pk, Bytes: by}
+			cf.Cols = suspicious.Columns{Time: first, Src: src, Dst: dst, SrcPort: sp, DstPort: dp, Proto: proto, Packets: pk, Bytes: by,
+				OutPackets: opk, OutBytes: oby}
 		} else {
 			cf.Cols.Time = append(cf.Cols.Time, first...)
 			cf.Cols.Src = append(cf.Cols.Src, src...)
@@ -126,12 +137,21 @@ func LoadFlows(c *flowstore.Case) (*CaseFlows, error) {
 			cf.Cols.Proto = append(cf.Cols.Proto, proto...)
 			cf.Cols.Packets = append(cf.Cols.Packets, pk...)
 			cf.Cols.Bytes = append(cf.Cols.Bytes, by...)
+			cf.Cols.OutPackets = appendOrZeros(cf.Cols.OutPackets, opk, len(first))
+			cf.Cols.OutBytes = appendOrZeros(cf.Cols.OutBytes, oby, len(first))
 		}
 		for i := range first {
 			cf.Cols.Duration = append(cf.Cols.Duration, last[i]-first[i])
 		}
 	}
 	return cf, cf.Cols.Validate()
+}
+
+func appendOrZeros(dst, src []uint64, n int) []uint64 {
+	if src == nil {
+		return append(dst, make([]uint64, n)...)
+	}
+	return append(dst, src...)
 }
 
 // At returns the table and row of flow index i.
