@@ -42,6 +42,8 @@ func TestFlowPrimitives(t *testing.T) {
 	udp.Proto, udp.TCPFlags = flow.ProtoUDP, flow.TCPSyn // flags on a non-TCP record never match
 	zeroDur := baseFlow()
 	zeroDur.Last = zeroDur.First
+	noHop := baseFlow() // zero Addr: no next hop
+	noHop.NextHop = flow.Addr{}
 	backwards := baseFlow() // end before start: nfdump's unsigned duration wraps
 	backwards.Last = backwards.First - 1e9
 
@@ -104,6 +106,8 @@ func TestFlowPrimitives(t *testing.T) {
 		{"in if 3", nil, true}, {"out if 7", nil, true}, {"in if 7", nil, false}, {"if 7", nil, true}, {"if 5", nil, false},
 		{"router ip 172.16.0.1", nil, true}, {"exporter ip 172.16.0.1", nil, true}, {"exporter 172.16.0.0/16", nil, true},
 		{"exporter ip 172.16.0.2", nil, false}, {"next ip 172.16.0.254", nil, true}, {"next ip 172.16.0.1", nil, false},
+		{"next ip 0.0.0.0", &noHop, true}, {"next ip ::", &noHop, true}, {"next ip 0.0.0.0", nil, false},
+		{"next ip in [1.2.3.4 0.0.0.0]", &noHop, true}, {"next ip in [1.2.3.4 0.0.0.1]", &noHop, false},
 		{"mask 24", nil, true}, {"src mask 8", nil, true}, {"dst mask 8", nil, false}, {"mask > 24", nil, false},
 	}
 	for _, c := range cases {
@@ -270,7 +274,7 @@ func TestPrecedence(t *testing.T) {
 		expr, norm string
 		want       bool
 	}{
-		{"T or F and F", "proto = tcp or proto = udp and proto = udp", true},     // T or (F and F)
+		{"T or F and F", "proto = tcp or proto = udp and proto = udp", true},      // T or (F and F)
 		{"(T or F) and F", "(proto = tcp or proto = udp) and proto = udp", false}, // parentheses
 		{"F and F or T", "proto = udp and proto = udp or proto = tcp", true},      // (F and F) or T
 		{"F and (F or T)", "proto = udp and (proto = udp or proto = tcp)", false},

@@ -795,7 +795,7 @@ func (p *parser) addrTerm(kwTok token, d dir, name string, fields []field) *node
 			rs = append(rs, r)
 			parts = append(parts, s)
 		})
-		return &node{op: nLeaf, leaf: &leaf{test: tkAddr, fields: fields, addrs: rs.normalize(),
+		return &node{op: nLeaf, leaf: &leaf{test: tkAddr, fields: fields, addrs: withUnspecified(rs).normalize(),
 			text: label + " in [" + strings.Join(parts, " ") + "]"}}
 	}
 	t := p.value("an IP address")
@@ -813,7 +813,22 @@ func (p *parser) addrTerm(kwTok token, d dir, name string, fields []field) *node
 		r = addrRange{lo: toU128(fa), hi: toU128(fa)}
 		s = a.String()
 	}
-	return &node{op: nLeaf, leaf: &leaf{test: tkAddr, fields: fields, addrs: addrSet{r}, text: label + " " + s}}
+	return &node{op: nLeaf, leaf: &leaf{test: tkAddr, fields: fields, addrs: withUnspecified(addrSet{r}).normalize(), text: label + " " + s}}
+}
+
+// withUnspecified makes the two unspecified addresses one: an entry
+// 0.0.0.0 also matches :: and the other way round. Our zero Addr means "no
+// address" (a missing next hop or exporter) whatever the flow's family, and
+// nfdump, which keeps IPv4 in the low 32 bits of 128, treats them alike.
+func withUnspecified(s addrSet) addrSet {
+	v4 := toU128(flow.AddrFrom4([4]byte{}))
+	v6 := u128{}
+	for _, r := range s {
+		if r.lo == r.hi && (r.lo == v4 || r.lo == v6) {
+			return append(s, addrRange{v4, v4}, addrRange{v6, v6})
+		}
+	}
+	return s
 }
 
 // netTerm parses "CIDR" or "ADDR MASK" after net.
