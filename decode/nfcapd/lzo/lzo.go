@@ -12,6 +12,7 @@
 package lzo
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 )
@@ -42,7 +43,9 @@ func (e *Error) Unwrap() error { return e.Err }
 // Decompress decodes the LZO1X stream src into dst and returns the number of
 // bytes written. len(dst) is the hard limit on the output size: a stream
 // that would produce more fails with ErrOutputOverrun and nothing is written
-// beyond dst. On error n is the number of bytes decoded so far.
+// beyond dst. Bytes of dst after the first n may be overwritten (short
+// copies move 8 bytes at a time when dst has room). On error n is the
+// number of bytes decoded so far.
 //
 // The code follows the structure of the format's reference decoder, whose
 // states are jump targets; labels and gotos keep that structure readable
@@ -111,7 +114,15 @@ loop: // an instruction at the top level
 	if t+1 > len(src)-ip { // the literals and the next instruction
 		goto inputOverrun
 	}
-	copy(dst[op:op+t], src[ip:ip+t])
+	if t <= 16 && len(dst)-op >= 16 && len(src)-ip >= 16 {
+		// Short run with room to spare: two 8-byte moves, which may
+		// write up to 16-t bytes past the run, inside dst; they are
+		// overwritten by what follows or lie beyond the returned n.
+		binary.LittleEndian.PutUint64(dst[op:], binary.LittleEndian.Uint64(src[ip:]))
+		binary.LittleEndian.PutUint64(dst[op+8:], binary.LittleEndian.Uint64(src[ip+8:]))
+	} else {
+		copy(dst[op:op+t], src[ip:ip+t])
+	}
 	op += t
 	ip += t
 
@@ -213,14 +224,16 @@ copyMatch:
 	if length > len(dst)-op {
 		goto outputOverrun
 	}
-	if d := op - mpos; d >= length {
-		if length <= 16 {
-			for i := 0; i < length; i++ {
-				dst[op+i] = dst[mpos+i]
-			}
-		} else {
-			copy(dst[op:op+length], dst[mpos:mpos+length])
+	if d := op - mpos; d >= 8 && length <= 16 && len(dst)-op >= 16 {
+		// As for short literal runs: 8-byte moves that may spill past
+		// the match inside dst. d >= 8 keeps every read behind op.
+		binary.LittleEndian.PutUint64(dst[op:], binary.LittleEndian.Uint64(dst[mpos:]))
+		if length > 8 {
+			binary.LittleEndian.PutUint64(dst[op+8:], binary.LittleEndian.Uint64(dst[mpos+8:]))
 		}
+		op += length
+	} else if d >= length {
+		copy(dst[op:op+length], dst[mpos:mpos+length])
 		op += length
 	} else {
 		// Overlapping match: a run repeating the last d bytes; copy in
