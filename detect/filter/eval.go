@@ -528,12 +528,7 @@ var colAccess = access[colRow]{
 	},
 	str: func(f field) func(colRow) string {
 		if f == fKind {
-			return func(x colRow) string {
-				if x.c.Kind == "" {
-					return "flow"
-				}
-				return x.c.Kind
-			}
+			return func(x colRow) string { return x.c.Kind }
 		}
 		return nil
 	},

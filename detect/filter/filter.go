@@ -80,7 +80,7 @@ type FlowColumns struct {
 	SrcMask    []uint8
 	DstMask    []uint8
 	Score      []float64 // optional: the score of each row, for Score filters
-	Kind       string    // the kind of every row ("flow" when empty)
+	Kind       string    // the kind of every row, for Score filters (e.g. "flow")
 }
 
 // Filter is a compiled filter. It is immutable and safe for concurrent use.

@@ -261,6 +261,7 @@ func TestScoreFields(t *testing.T) {
 	f, _ := Compile("score < 0.1 and kind flow", Flow|Score)
 	cols := columnsOf([]flow.Record{r, r, r})
 	cols.Score = []float64{0.05, 0.5} // row 2 has no score: NaN never matches
+	cols.Kind = "flow"
 	if got := f.Select(cols, nil); len(got) != 1 || got[0] != 0 {
 		t.Errorf("Select = %v, want [0]", got)
 	}
