@@ -294,3 +294,23 @@ func TestFiltersAndGates(t *testing.T) {
 		t.Fatalf("score filter: %s", scored)
 	}
 }
+
+// --top-domains takes a rank,domain list and says so; without it the
+// popularity is learned from the case.
+func TestScoreDNSPopularitySource(t *testing.T) {
+	_, casePath := demoCase(t)
+	_, stderr, code := cli(t, false, "score", "dns", casePath, "--top", "3")
+	if code != 0 || !strings.Contains(stderr, "learned from the case") {
+		t.Fatalf("learned popularity: exit %d, stderr %q", code, stderr)
+	}
+	list := filepath.Join(t.TempDir(), "top.csv")
+	os.WriteFile(list, []byte("1,google.com\n2,example.com\n3,microsoft.com\n"), 0o644)
+	_, stderr, code = cli(t, false, "score", "dns", casePath, "--top", "3", "--top-domains", list)
+	if code != 0 || !strings.Contains(stderr, "popular domains: 3 from "+list) {
+		t.Fatalf("--top-domains: exit %d, stderr %q", code, stderr)
+	}
+	os.WriteFile(list, []byte("1,google.com\nbroken\n"), 0o644)
+	if _, stderr, code = cli(t, false, "score", "dns", casePath, "--top-domains", list); code == 0 || !strings.Contains(stderr, "line 2") {
+		t.Fatalf("broken list: exit %d, stderr %q", code, stderr)
+	}
+}
