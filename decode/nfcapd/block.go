@@ -56,6 +56,22 @@ type source struct {
 	buf    [slots][]byte // decompressed blocks
 }
 
+// bufPool holds decompression buffers (MaxBlockSize each) between reads:
+// a day of nfcapd files is hundreds of small compressed files, and each
+// would otherwise allocate two fresh buffers.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, MaxBlockSize); return &b }}
+
+// release returns the decompression buffers to bufPool. It runs after the
+// producer has stopped.
+func (s *source) release() {
+	for i, b := range s.buf {
+		if b != nil {
+			bufPool.Put(&b)
+			s.buf[i] = nil
+		}
+	}
+}
+
 // readFull reads len(b) bytes at the current offset.
 func (s *source) readFull(b []byte) (int, error) {
 	n, err := io.ReadFull(s.r, b)
@@ -231,7 +247,7 @@ func (s *source) prepare(j *job, raw []byte) {
 		return // a cut compressed block cannot be decoded; the problem says so
 	}
 	if s.buf[j.slot] == nil {
-		s.buf[j.slot] = make([]byte, MaxBlockSize)
+		s.buf[j.slot] = *bufPool.Get().(*[]byte)
 	}
 	data, err := s.dec.decompress(s.comp, s.buf[j.slot], raw)
 	if err != nil {

@@ -272,6 +272,7 @@ func (rd *reader) run(r io.Reader) error {
 		return hdrErr
 	}
 	rd.src.layout = rd.st.Layout
+	defer rd.src.release()
 	defer rd.src.dec.close()
 
 	err = rd.blocks()
