@@ -92,6 +92,7 @@ type Filter struct {
 	flowFn func(flowRow) bool
 	dnsFn  func(dnsRow) bool
 	colFn  func(colRow) bool
+	vecFn  vecFn
 }
 
 // Error is a compile error. Line and Col (1-based, Col counted in runes)
@@ -162,6 +163,7 @@ func CompileNamed(name, src string, kind Kind) (*Filter, error) {
 	f.flowFn = build(root, flowAccess)
 	f.dnsFn = build(root, dnsAccess)
 	f.colFn = build(root, colAccess)
+	f.vecFn = buildVec(root, f.colFn)
 	return f, nil
 }
 
@@ -233,13 +235,10 @@ func (f *Filter) Select(c *FlowColumns, dst []int32) []int32 {
 func (f *Filter) SelectRange(c *FlowColumns, lo, hi int, dst []int32) []int32 {
 	lo = max(lo, 0)
 	hi = min(hi, c.N, 1<<31-1)
-	fn := f.colFn
-	for i := lo; i < hi; i++ {
-		if fn(colRow{c: c, i: i}) {
-			dst = append(dst, int32(i))
-		}
+	if lo >= hi {
+		return dst
 	}
-	return dst
+	return selectVec(f.vecFn, c, lo, hi, dst)
 }
 
 func firstInvalid(s string) int {

@@ -2,6 +2,7 @@ package filter
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,7 +67,16 @@ func FuzzCompile(f *testing.F) {
 					t.Fatalf("%q: MatchFlow and MatchFlowColumns disagree on flow %d", src, i)
 				}
 			}
-			flt.Select(cols, nil)
+			sel := flt.Select(cols, nil)
+			var want []int32
+			for i := 0; i < cols.N; i++ {
+				if flt.MatchFlowColumns(cols, i) {
+					want = append(want, int32(i))
+				}
+			}
+			if !slices.Equal(sel, want) {
+				t.Fatalf("%q: Select %v, row by row %v", src, sel, want)
+			}
 			flt.MatchResult(Result{Score: math.Inf(-1), Kind: "beacon"})
 			for i := range msgs {
 				flt.MatchDNS(&msgs[i])
