@@ -9,6 +9,7 @@ import (
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/info"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/ingest"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/score"
+	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/stats"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/synth"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/verify"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/iostreams"
@@ -20,6 +21,7 @@ func init() {
 		func(ios *iostreams.IOStreams) *cobra.Command { return info.NewCmd(ios, nil) },
 		func(ios *iostreams.IOStreams) *cobra.Command { return flows.NewCmd(ios, nil) },
 		func(ios *iostreams.IOStreams) *cobra.Command { return dns.NewCmd(ios, nil) },
+		func(ios *iostreams.IOStreams) *cobra.Command { return stats.NewCmd(ios, nil) },
 		func(ios *iostreams.IOStreams) *cobra.Command { return score.NewCmd(ios) },
 		func(ios *iostreams.IOStreams) *cobra.Command { return verify.NewCmd(ios, nil) },
 		func(ios *iostreams.IOStreams) *cobra.Command { return synth.NewCmd(ios, nil) },

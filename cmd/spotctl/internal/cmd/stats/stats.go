@@ -1,0 +1,463 @@
+// Package stats is `spotctl stats`: nfdump-style top-N statistics over the
+// flows and DNS messages of a case.
+package stats
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmdutil"
+	"github.com/spotctl/spotctl/cmd/spotctl/internal/iostreams"
+	"github.com/spotctl/spotctl/decode/flow"
+	"github.com/spotctl/spotctl/detect/filter"
+	"github.com/spotctl/spotctl/detect/stats"
+	"github.com/spotctl/spotctl/flowstore"
+	"github.com/spotctl/spotctl/report"
+)
+
+// Options are the parsed flags of `spotctl stats`.
+type Options struct {
+	IO      *iostreams.IOStreams
+	Case    string
+	Stats   []string // -s, repeatable
+	GroupBy string   // --group-by FIELD[/MASK],...
+	Order   string   // -O: order for --group-by and for -s without /ORDER
+	Limit   int
+	Post    string // -P
+	BinFlag string
+	Window  cmdutil.TimeRange
+	Output  cmdutil.OutputFlags
+	Filter  cmdutil.FilterFlags
+
+	Specs   []stats.Spec
+	flowFlt *filter.Filter
+	dnsFlt  *filter.Filter
+}
+
+// NewCmd builds `spotctl stats`.
+func NewCmd(ios *iostreams.IOStreams, runF func(context.Context, *Options) error) *cobra.Command {
+	opts := &Options{IO: ios}
+	cmd := &cobra.Command{
+		Use:   "stats CASE -s FIELD[/ORDER] [-s ...] [FILTER]",
+		Short: "Top-N statistics over the flows or DNS messages of a case (nfdump -s)",
+		Long: `Rank the flows of a case by a field, as nfdump -s does: each -s prints its own
+table of the top -n groups.
+
+Flow fields: srcip, dstip, ip (either side: a flow counts for its source and
+for its destination), srcport, dstport, port (either side), proto, flags,
+srcas, dstas, as (either side), vlan, exporter.
+DNS fields (count messages): qname, domain (registered domain by the public
+suffix list), client, qtype, rcode.
+
+Orders: flows (default; messages for DNS), packets, bytes, pps, bps, bpp.
+Rates are nfdump's: over each group's duration (its latest last packet minus
+its earliest first packet, in ms), integers, 0 when the duration is 0. Ties
+are broken by key, ascending.
+
+Several fields make one combined key: -s srcip,dstport/bytes, or
+--group-by srcip,dstport with -O bytes. Address fields take a mask:
+srcip/24 (IPv4 /24; IPv6 addresses are cut to /24 as well), dstip/64
+(IPv6 /64; IPv4 unchanged), srcip/24/64 (IPv4 /24 and IPv6 /64).
+
+--bin 1m|1h|1d (any Go duration) adds the time bin of each record's first
+packet to the key: the output is a timeline, bins in time order and the top
+-n groups in each bin.
+
+-P EXPR keeps only the aggregated groups that match (nfdump's -P), e.g.
+'bytes > 1M and flows >= 10' or 'dstport < 1024 and not srcip 10.0.0.0/8';
+names: flows, messages, packets, bytes, pps, bps, bpp, duration (ms) and the
+statistic's own fields. See docs/json.md.
+
+FILTER (trailing arguments, or -f FILE) selects flows — or DNS messages for
+the DNS fields — before aggregation (docs/filter.md).`,
+		Example: `  spotctl stats case1 -s srcip/bytes
+  spotctl stats case1 -s dstport/bytes -s dstip/flows -n 20 'proto tcp'
+  spotctl stats case1 --group-by srcip/24,dstport -O bytes -P 'bytes > 10M'
+  spotctl stats case1 -s dstip/bytes --bin 1h -n 3
+  spotctl stats case1 -s domain -n 20 'not rcode NOERROR'
+  spotctl stats case1 -s srcip/bps | jq -r '.src_ip'`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Filter.Check {
+				flt, err := opts.Filter.Compile(args, filter.Flow)
+				if err != nil {
+					return err
+				}
+				return cmdutil.CheckOnly(opts.IO.Out, flt)
+			}
+			if len(args) < 1 {
+				return cmdutil.FlagErrorf("stats needs a CASE")
+			}
+			opts.Case = args[0]
+			if err := opts.parse(args[1:]); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return Run(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&opts.Stats, "stat", "s", nil, "statistic FIELD[/MASK][,FIELD...][/ORDER] (repeatable; fields: "+strings.Join(stats.FieldNames(), ", ")+")")
+	f.StringVar(&opts.GroupBy, "group-by", "", "one statistic over a combined key, e.g. srcip/24,dstport (ordered by -O)")
+	f.StringVarP(&opts.Order, "order", "O", "flows", "order when a statistic names none: flows, packets, bytes, pps, bps, bpp")
+	f.IntVarP(&opts.Limit, "limit", "n", 10, "groups per statistic (per bin with --bin); 0: all")
+	f.StringVarP(&opts.Post, "post-filter", "P", "", "keep only aggregated groups matching EXPR, e.g. 'bytes > 1M and flows > 10'")
+	f.StringVar(&opts.BinFlag, "bin", "", "timeline: also group by time bin of the first packet (1m, 1h, 1d or a Go duration)")
+	f.StringVar(&opts.Window.SinceFlag, "since", "", "only records active at or after this time (RFC 3339 or date, UTC)")
+	f.StringVar(&opts.Window.UntilFlag, "until", "", "only records active before this time")
+	opts.Output.AddFlags(f)
+	opts.Filter.AddFlags(f)
+	return cmd
+}
+
+// parse turns the flags and the trailing FILTER into specs and filters.
+func (opts *Options) parse(filterArgs []string) error {
+	if opts.Limit < 0 {
+		return cmdutil.FlagErrorf("-n must not be negative")
+	}
+	order, ok := stats.ParseOrder(opts.Order)
+	if !ok {
+		return cmdutil.FlagErrorf("unknown order %q (valid: flows, packets, bytes, pps, bps, bpp)", opts.Order)
+	}
+	var bin time.Duration
+	if opts.BinFlag != "" {
+		var err error
+		bin, err = parseBin(opts.BinFlag)
+		if err != nil {
+			return err
+		}
+	}
+	texts := slices.Clone(opts.Stats)
+	if opts.GroupBy != "" {
+		texts = append(texts, opts.GroupBy)
+	}
+	if len(texts) == 0 {
+		return cmdutil.FlagErrorf("stats needs at least one -s FIELD[/ORDER] or --group-by (fields: %s)", strings.Join(stats.FieldNames(), ", "))
+	}
+	opts.Specs = opts.Specs[:0]
+	var flows, dns bool
+	for _, t := range texts {
+		sp, err := stats.ParseSpec(t, order)
+		if err != nil {
+			return &cmdutil.FlagError{Err: err}
+		}
+		sp.Limit, sp.Bin = opts.Limit, bin
+		if opts.Post != "" {
+			if sp.Post, err = stats.ParsePost(opts.Post, sp); err != nil {
+				return &cmdutil.FlagError{Err: err}
+			}
+		}
+		if sp.DNS() {
+			dns = true
+		} else {
+			flows = true
+		}
+		opts.Specs = append(opts.Specs, sp)
+	}
+	var err error
+	if flows {
+		if opts.flowFlt, err = opts.Filter.Compile(filterArgs, filter.Flow); err != nil {
+			return err
+		}
+	}
+	if dns {
+		if opts.dnsFlt, err = opts.Filter.Compile(filterArgs, filter.DNS); err != nil {
+			return err
+		}
+	}
+	return opts.Window.Parse()
+}
+
+func parseBin(s string) (time.Duration, error) {
+	var d time.Duration
+	var err error
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		d, err = time.ParseDuration(n + "h")
+		d *= 24
+	} else {
+		d, err = time.ParseDuration(s)
+	}
+	if err != nil || d < time.Second {
+		return 0, cmdutil.FlagErrorf("--bin %q: want a duration of at least 1s such as 1m, 1h or 1d", s)
+	}
+	return d, nil
+}
+
+// Run aggregates and prints every statistic.
+func Run(ctx context.Context, opts *Options) error {
+	format, err := opts.Output.Resolve(opts.IO)
+	if err != nil {
+		return err
+	}
+	// Check --fields against every statistic before any work.
+	if strings.TrimSpace(opts.Output.Fields) != "" {
+		for _, sp := range opts.Specs {
+			if _, err := report.Select(Columns(sp), strings.Split(opts.Output.Fields, ",")); err != nil {
+				return &cmdutil.FlagError{Err: fmt.Errorf("statistic %s: %w", sp.Name(), err)}
+			}
+		}
+	}
+	c, err := cmdutil.OpenCase(opts.Case)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	aggs := make([]*stats.Aggregator, len(opts.Specs))
+	for i, sp := range opts.Specs {
+		if aggs[i], err = stats.NewAggregator(sp); err != nil {
+			return &cmdutil.FlagError{Err: err}
+		}
+	}
+	if err := aggregate(ctx, c, opts, aggs); err != nil {
+		return err
+	}
+	for i, a := range aggs {
+		sp := opts.Specs[i]
+		if format == report.FormatTable {
+			if i > 0 {
+				fmt.Fprintln(opts.IO.Out)
+			}
+			fmt.Fprintln(opts.IO.Out, Heading(sp))
+		}
+		cols := Columns(sp)
+		w, _, err := opts.Output.NewRowWriter(opts.IO, cols)
+		if err != nil {
+			return err
+		}
+		cells := make([]report.Value, len(cols))
+		for _, r := range a.Top() {
+			FillRow(sp, &r, cells)
+			if err := w.WriteRow(cells); err != nil {
+				return err
+			}
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Heading is the table title of a statistic, as nfdump prints it.
+func Heading(sp stats.Spec) string {
+	names := make([]string, len(sp.Parts))
+	for i, p := range sp.Parts {
+		names[i] = p.String()
+	}
+	n := "all"
+	if sp.Limit > 0 {
+		n = fmt.Sprint(sp.Limit)
+	}
+	o := sp.Order.String()
+	if sp.DNS() {
+		o = "messages"
+	}
+	h := fmt.Sprintf("Top %s %s ordered by %s", n, strings.Join(names, ","), o)
+	if sp.Bin > 0 {
+		h += fmt.Sprintf(" per %s bin", sp.Bin)
+	}
+	if sp.Post != nil {
+		h += fmt.Sprintf(", groups matching %q", sp.Post.String())
+	}
+	return h + ":"
+}
+
+// aggregate feeds every segment's flow and DNS columns to the aggregators.
+func aggregate(ctx context.Context, c *flowstore.Case, opts *Options, aggs []*stats.Aggregator) error {
+	var flowAggs, dnsAggs []*stats.Aggregator
+	for _, a := range aggs {
+		sp := a.Spec()
+		if sp.DNS() {
+			dnsAggs = append(dnsAggs, a)
+		} else {
+			flowAggs = append(flowAggs, a)
+		}
+	}
+	var sel []int32
+	for _, s := range c.Segments() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if len(flowAggs) > 0 {
+			t, err := s.Flows()
+			if err != nil {
+				return err
+			}
+			cols, err := FlowColumns(t)
+			if err != nil {
+				return err
+			}
+			sel = selectFlows(cols, opts, sel[:0])
+			for _, a := range flowAggs {
+				if err := a.AddFlows(cols, sel); err != nil {
+					return err
+				}
+			}
+		}
+		if len(dnsAggs) > 0 {
+			t, err := s.DNS()
+			if err != nil {
+				return err
+			}
+			cols, err := DNSColumns(t)
+			if err != nil {
+				return err
+			}
+			if sel, err = selectDNS(t, cols, opts, sel[:0]); err != nil {
+				return err
+			}
+			for _, a := range dnsAggs {
+				if err := a.AddDNS(cols, sel); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// selectFlows returns the rows that pass the filter and the time window.
+func selectFlows(cols *filter.FlowColumns, opts *Options, sel []int32) []int32 {
+	if opts.flowFlt != nil {
+		sel = opts.flowFlt.Select(cols, sel)
+	} else {
+		for i := 0; i < cols.N; i++ {
+			sel = append(sel, int32(i))
+		}
+	}
+	if opts.Window.Since == 0 && opts.Window.Until == 0 {
+		return sel
+	}
+	out := sel[:0]
+	for _, i := range sel {
+		var f, l int64
+		if int(i) < len(cols.First) {
+			f = cols.First[i]
+		}
+		if int(i) < len(cols.Last) {
+			l = cols.Last[i]
+		}
+		if opts.Window.Overlaps(f, l) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func selectDNS(t *flowstore.Table, cols *stats.DNSColumns, opts *Options, sel []int32) ([]int32, error) {
+	var m flow.DNSMessage
+	for i := 0; i < cols.N; i++ {
+		if i < len(cols.TS) && !opts.Window.Contains(cols.TS[i]) {
+			continue
+		}
+		if opts.dnsFlt != nil {
+			m.Answers = m.Answers[:0]
+			if err := t.DNSAt(i, &m); err != nil {
+				return nil, err
+			}
+			if !opts.dnsFlt.MatchDNS(&m) {
+				continue
+			}
+		}
+		sel = append(sel, int32(i))
+	}
+	return sel, nil
+}
+
+// FlowColumns views a flows table as filter columns (sparse columns that
+// a segment left out read as zero).
+func FlowColumns(t *flowstore.Table) (*filter.FlowColumns, error) {
+	c := &filter.FlowColumns{N: t.Rows()}
+	var errs []error
+	i64 := func(dst *[]int64, name string) {
+		v, err := flowstore.Optional(t.Int64(name))
+		*dst = v
+		errs = append(errs, err)
+	}
+	u64 := func(dst *[]uint64, name string) {
+		v, err := flowstore.Optional(t.Uint64(name))
+		*dst = v
+		errs = append(errs, err)
+	}
+	u32 := func(dst *[]uint32, name string) {
+		v, err := flowstore.Optional(t.Uint32(name))
+		*dst = v
+		errs = append(errs, err)
+	}
+	u16 := func(dst *[]uint16, name string) {
+		v, err := flowstore.Optional(t.Uint16(name))
+		*dst = v
+		errs = append(errs, err)
+	}
+	u8 := func(dst *[]uint8, name string) {
+		v, err := flowstore.Optional(t.Uint8(name))
+		*dst = v
+		errs = append(errs, err)
+	}
+	addr := func(dst *[]flow.Addr, name string) {
+		v, err := flowstore.Optional(t.Addr(name))
+		*dst = v
+		errs = append(errs, err)
+	}
+	i64(&c.First, flowstore.ColFirst)
+	i64(&c.Last, flowstore.ColLast)
+	addr(&c.Src, flowstore.ColSrcIP)
+	addr(&c.Dst, flowstore.ColDstIP)
+	u16(&c.SrcPort, flowstore.ColSrcPort)
+	u16(&c.DstPort, flowstore.ColDstPort)
+	u8(&c.Proto, flowstore.ColProto)
+	u8(&c.TCPFlags, flowstore.ColTCPFlags)
+	u8(&c.ToS, flowstore.ColToS)
+	u16(&c.VLAN, flowstore.ColVLAN)
+	u64(&c.Packets, flowstore.ColPackets)
+	u64(&c.Bytes, flowstore.ColBytes)
+	u64(&c.OutPackets, flowstore.ColOutPackets)
+	u64(&c.OutBytes, flowstore.ColOutBytes)
+	addr(&c.Exporter, flowstore.ColExporter)
+	addr(&c.NextHop, flowstore.ColNextHop)
+	u32(&c.SrcAS, flowstore.ColSrcAS)
+	u32(&c.DstAS, flowstore.ColDstAS)
+	u32(&c.InIf, flowstore.ColInIf)
+	u32(&c.OutIf, flowstore.ColOutIf)
+	u8(&c.SrcMask, flowstore.ColSrcMask)
+	u8(&c.DstMask, flowstore.ColDstMask)
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// DNSColumns views a DNS table as stats columns.
+func DNSColumns(t *flowstore.Table) (*stats.DNSColumns, error) {
+	c := &stats.DNSColumns{N: t.Rows()}
+	var err error
+	if c.TS, err = flowstore.Optional(t.Int64(flowstore.ColTS)); err != nil {
+		return nil, err
+	}
+	if c.Client, err = flowstore.Optional(t.Addr(flowstore.ColClientIP)); err != nil {
+		return nil, err
+	}
+	if c.QType, err = flowstore.Optional(t.Uint16(flowstore.ColQType)); err != nil {
+		return nil, err
+	}
+	if c.Rcode, err = flowstore.Optional(t.Uint8(flowstore.ColRcode)); err != nil {
+		return nil, err
+	}
+	if t.Has(flowstore.ColQName) {
+		q, err := t.Strings(flowstore.ColQName)
+		if err != nil {
+			return nil, err
+		}
+		c.QName = q
+	}
+	return c, nil
+}
