@@ -46,7 +46,7 @@ func NewCmd(ios *iostreams.IOStreams, runF func(context.Context, *Options) error
 	var logTZ string
 	cmd := &cobra.Command{
 		Use:   "ingest EVIDENCE... -o CASE",
-		Short: "Read captures into a case",
+		Short: "Read captures and flow exports into a case",
 		Long: `Read packet captures into a case: a directory of memory-mapped columns that
 every other command opens instantly.
 

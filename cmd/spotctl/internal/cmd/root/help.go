@@ -26,6 +26,30 @@ an unknown code must be treated as a failure.
 `,
 	},
 	{
+		name:  "filters",
+		short: "The filter language of flows, dns, score and stats",
+		long: `Filters follow nfdump's syntax (docs/filter.md has the grammar and every primitive):
+
+  expr    := term | expr and expr | expr or expr | not expr | ( expr )
+             not binds tightest, then and, then or; # starts a comment
+  flows   [src|dst] ip A | net A/N | net A MASK | ip in [ A B C/N ... ]
+          [src|dst] port [= < > <= >=] N | port in [ N ... ]
+          proto tcp|udp|icmp|N   flags AFSRPUEC   ipv4 | ipv6
+          packets|bytes|duration|pps|bps|bpp [cmp] N[k|M|G]
+          first seen|last seen [cmp] 2026-03-02T09:00:00   icmp-type N  icmp-code N
+          vlan N  tos N  [src|dst] as N  in if N  out if N  exporter A  next ip A
+  dns     qname NAME | qname suffix NAME | qname ~ 'REGEX'  qtype A|AAAA|TXT|N
+          rcode NOERROR|NXDOMAIN|N  client A|NET  server A|NET  response | query
+  scored  score [cmp] X   kind flow|dns
+
+Examples:
+  spotctl flows case1 'src net 10.0.0.0/8 and dst port in [ 22 3389 ] and bytes > 1M'
+  spotctl dns case1 'response and rcode NXDOMAIN and not qname suffix corp.example'
+  spotctl score flows case1 --fail-on 'score < 1e-6'
+  spotctl flows --check 'proto tcp and flags S and not flags A'
+`,
+	},
+	{
 		name:  "environment",
 		short: "Environment variables that change spotctl's behaviour",
 		long: `SPOTCTL_FORCE_TTY   when set, stdout and stderr count as terminals: tables instead
@@ -47,11 +71,16 @@ TZ                  does not change any output: machine formats are always UTC
   tsv     tab-separated with a header; tabs, newlines and backslashes escaped.
   --fields a,b,c selects and orders fields; --no-header drops the header.
 
-Evidence (detected by content, never by file name):
+Evidence (detected by content, never by file name; each may be gzip- or
+zstd-compressed; docs/formats.md):
   pcap (microsecond and nanosecond, both byte orders), pcapng (several sections
-  and interfaces), each optionally gzip- or zstd-compressed.
-  Link types: Ethernet (802.1Q, 802.1ad, stacked tags, MPLS), Linux SLL and
-  SLL2, BSD loopback/NULL, raw IPv4/IPv6.
+  and interfaces). Link types: Ethernet (802.1Q, 802.1ad, stacked tags, MPLS),
+  Linux SLL and SLL2, BSD loopback/NULL, raw IPv4/IPv6.
+  NetFlow v5, v9 and IPFIX export datagrams, inside captures (any UDP port) or
+  as raw datagram files.
+  nfdump nfcapd files (1.6 and 1.7 layouts; LZO, BZ2, LZ4, ZSTD blocks).
+  Text flow logs: nfdump CSV, Apache Spot flow CSV, Argus/CTU binetflow, Zeek
+  conn.log and dns.log (TSV or JSON lines).
 `,
 	},
 }
@@ -65,8 +94,6 @@ func newHelpTopic(t helpTopic) *cobra.Command {
 		Run: func(c *cobra.Command, _ []string) {
 			c.Print(c.Long)
 		},
-		Hidden:  false,
-		GroupID: "",
 		Annotations: map[string]string{
 			"helpTopic": "true",
 		},

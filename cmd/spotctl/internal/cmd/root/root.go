@@ -20,11 +20,12 @@ func NewCmdRoot(ios *iostreams.IOStreams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "spotctl <command> [flags]",
 		Short: "Find what is suspicious in network evidence",
-		Long: `spotctl reads network evidence (pcap and pcapng captures, gzip'd or zstd'd) into a
-memory-mapped columnar case, and shows its flows and DNS traffic as tables on a
-terminal and JSON Lines in a pipe.
+		Long: `spotctl reads network evidence (pcap and pcapng captures, NetFlow v5/v9/IPFIX,
+nfdump nfcapd files, nfdump/Argus/Spot CSV, Zeek logs; gzip'd or zstd'd) into a
+memory-mapped columnar case, ranks what is unusual with Apache Spot's suspicious
+connects, and prints tables on a terminal and JSON Lines in a pipe.
 
-Start with:  spotctl synth -o demo.pcap && spotctl ingest demo.pcap -o demo.case && spotctl info demo.case`,
+Start with:  spotctl synth --inject all -o demo.pcap && spotctl ingest demo.pcap -o demo.case && spotctl score flows demo.case`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Version:       cmdutil.Version(),
@@ -36,12 +37,18 @@ Start with:  spotctl synth -o demo.pcap && spotctl ingest demo.pcap -o demo.case
 		return &cmdutil.FlagError{Err: err}
 	})
 	cmd.CompletionOptions.DisableDefaultCmd = true
+	cmd.AddGroup(&cobra.Group{ID: "commands", Title: "Commands:"}, &cobra.Group{ID: "topics", Title: "Help topics (spotctl help TOPIC):"})
 	for _, add := range commands {
-		cmd.AddCommand(add(ios))
+		c := add(ios)
+		c.GroupID = "commands"
+		cmd.AddCommand(c)
 	}
 	for _, t := range helpTopics {
-		cmd.AddCommand(newHelpTopic(t))
+		c := newHelpTopic(t)
+		c.GroupID = "topics"
+		cmd.AddCommand(c)
 	}
+	cmd.SetHelpCommandGroupID("topics")
 	return cmd
 }
 
