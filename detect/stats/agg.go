@@ -130,6 +130,12 @@ func (a *Aggregator) putAddr(p *part, s []flow.Addr, i int) {
 		hi = binary.BigEndian.Uint64(s[i][:8])
 		lo = binary.BigEndian.Uint64(s[i][8:])
 	}
+	if hi == 0 && lo == 0 {
+		// nfdump keys an IPv4 address by its 32 bits in a zeroed 128-bit
+		// field, so :: and 0.0.0.0 are one group there; so they are here
+		// (as 0.0.0.0, as in the filter package).
+		lo = 0xffff << 32
+	}
 	if hi == 0 && lo>>32 == 0xffff { // IPv4-mapped
 		hi, lo = hi&p.m4hi, lo&p.m4lo
 	} else {

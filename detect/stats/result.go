@@ -3,7 +3,6 @@ package stats
 import (
 	"cmp"
 	"encoding/binary"
-	"math/bits"
 	"slices"
 	"strings"
 
@@ -28,7 +27,8 @@ type Row struct {
 	First, Last    int64 // earliest first packet, latest last packet (DNS: timestamps)
 	// PPS, BPS and BPP are nfdump's rates over the group: packets and bits
 	// per second over its duration (Last - First, in ms, unsigned as in
-	// nfdump: 0 when the duration is 0) and bytes per packet, as integers.
+	// nfdump: 0 when the duration is 0; computed in float64 and truncated,
+	// as nfdump prints them) and bytes per packet, as integers.
 	PPS, BPS, BPP uint64
 }
 
@@ -44,17 +44,19 @@ func msOf(ns int64) int64 {
 	return q
 }
 
-// rate is k*n/d without overflow (saturating), 0 when d is 0.
+// rate is nfdump's group rate: k*n per second over a duration of d ms,
+// computed as nfdump does in double precision (n*k/1000 / (d/1000.0))
+// and truncated, so that 28 packets over 140 ms is 199 pps as nfdump
+// prints it; 0 when d is 0.
 func rate(k, n, d uint64) uint64 {
 	if d == 0 {
 		return 0
 	}
-	hi, lo := bits.Mul64(k, n)
-	if hi >= d {
+	v := float64(n) * float64(k/1000) / (float64(d) / 1000.0)
+	if v >= 1<<64 {
 		return ^uint64(0)
 	}
-	q, _ := bits.Div64(hi, lo, d)
-	return q
+	return uint64(v)
 }
 
 func (a *Aggregator) metric(g int, o Order) uint64 {
