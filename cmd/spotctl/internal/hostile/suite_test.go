@@ -1,0 +1,321 @@
+package hostile
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// -long runs the full-size variants (10^7 flows, 10^6 fragments, a 1 GiB
+// gzip bomb, 300k-packet crash test); SPOTCTL_HOSTILE_LONG=1 does too.
+var long = flag.Bool("long", false, "run the full-size hostile cases")
+
+// figures, when set, receives one markdown table row per measurement.
+var figures = flag.String("figures", os.Getenv("SPOTCTL_HOSTILE_FIGURES"), "append measured figures (markdown rows) to this file")
+
+func isLong() bool { return *long || os.Getenv("SPOTCTL_HOSTILE_LONG") != "" }
+
+// memLimitKB is the peak RSS every spotctl run must stay under.
+const memLimitKB = 512 << 10
+
+// hangTimeout bounds one spotctl run: far beyond any honest duration.
+const hangTimeout = 10 * time.Minute
+
+var spotctlBin string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run())
+	}
+	dir, err := os.MkdirTemp("", "spotctl-hostile-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	spotctlBin = filepath.Join(dir, "spotctl")
+	cmd := exec.Command("go", "build", "-o", spotctlBin, "github.com/spotctl/spotctl/cmd/spotctl")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build spotctl: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func needBinary(t *testing.T) {
+	t.Helper()
+	if spotctlBin == "" {
+		t.Skip("-short: the hostile suite runs the built binary")
+	}
+}
+
+// result is one finished spotctl run.
+type result struct {
+	stdout     []byte
+	stderrPath string
+	code       int
+	maxRSSKB   int64
+	wall       time.Duration
+}
+
+func (r *result) stderr(t *testing.T) string {
+	b, err := os.ReadFile(r.stderrPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// run starts the binary with args, stdout to memory and stderr to a file
+// (a flood of warnings must not fill the test's memory), and measures it.
+func run(t *testing.T, env []string, args ...string) *result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), hangTimeout)
+	defer cancel()
+	errf, err := os.CreateTemp(t.TempDir(), "stderr-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer errf.Close()
+	cmd := exec.CommandContext(ctx, spotctlBin, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, errf
+	cmd.Env = append(os.Environ(), env...)
+	start := time.Now()
+	err = cmd.Run()
+	r := &result{stdout: out.Bytes(), stderrPath: errf.Name(), wall: time.Since(start)}
+	if ctx.Err() != nil {
+		t.Fatalf("spotctl %s: no result after %v (hang?)", strings.Join(args, " "), hangTimeout)
+	}
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("spotctl %s: %v", strings.Join(args, " "), err)
+	}
+	ps := cmd.ProcessState
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		t.Fatalf("spotctl %s: killed by %v; stderr:\n%s", strings.Join(args, " "), ws.Signal(), tail(r.stderr(t), 2000))
+	}
+	r.code = ps.ExitCode()
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		r.maxRSSKB = int64(ru.Maxrss)
+		if runtime.GOOS == "darwin" {
+			r.maxRSSKB /= 1024
+		}
+	}
+	if strings.Contains(r.stderr(t), "goroutine ") && strings.Contains(r.stderr(t), "panic") {
+		t.Fatalf("spotctl %s panicked:\n%s", strings.Join(args, " "), tail(r.stderr(t), 4000))
+	}
+	return r
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+func recordFigure(t *testing.T, row string) {
+	t.Log(row)
+	if *figures == "" {
+		return
+	}
+	f, err := os.OpenFile(*figures, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Errorf("figures: %v", err)
+		return
+	}
+	fmt.Fprintln(f, row)
+	f.Close()
+}
+
+func fileSizes(paths []string) (n int64) {
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil {
+			n += st.Size()
+		}
+	}
+	return n
+}
+
+var warnLine = regexp.MustCompile(`(?m)^warning: (.+?): offset (\d+): (.*)$`)
+
+func TestHostileEvidence(t *testing.T) {
+	needBinary(t)
+	scale := 1
+	if isLong() {
+		scale = 10
+	}
+	for _, c := range Cases() {
+		t.Run(c.Name, func(t *testing.T) {
+			dir := t.TempDir()
+			gen := time.Now()
+			paths, err := c.Build(dir, scale)
+			if err != nil {
+				t.Fatalf("build evidence: %v", err)
+			}
+			genTime := time.Since(gen)
+			casePath := filepath.Join(dir, "case")
+			args := append([]string{"ingest", "-q", "-o", casePath}, c.Args...)
+			r := run(t, nil, append(args, paths...)...)
+			stderr := r.stderr(t)
+			if r.code != 0 && r.code != 3 {
+				t.Fatalf("ingest: exit %d (want 0, or 3 for damaged evidence); stderr:\n%s", r.code, tail(stderr, 3000))
+			}
+			if r.maxRSSKB > memLimitKB {
+				t.Errorf("ingest peak RSS %d MB, over the %d MB bound (flags %q)", r.maxRSSKB>>10, memLimitKB>>10, c.Args)
+			}
+			warns := warnLine.FindAllStringSubmatch(stderr, -1)
+			lines := strings.Count(stderr, "\n")
+			named := false
+			for _, w := range warns {
+				for _, p := range paths {
+					if w[1] == p {
+						named = true
+					}
+				}
+			}
+			if c.Warn {
+				if r.code != 3 {
+					t.Errorf("ingest: exit %d, want 3 (damaged evidence reported)", r.code)
+				}
+				if !named {
+					t.Errorf("no warning names an evidence file and an offset; stderr:\n%s", tail(stderr, 3000))
+				}
+			}
+			first := ""
+			if len(warns) > 0 {
+				first = warns[0][0]
+			} else if lines > 0 {
+				first = strings.SplitN(stderr, "\n", 2)[0]
+			}
+			checkLegit(t, casePath, c)
+			recordFigure(t, fmt.Sprintf("| %s | %s | %.1f MB | %.2f s | %d MB | exit %d | %d | %s |",
+				c.Name, map[bool]string{false: "short", true: "long"}[isLong()], float64(fileSizes(paths))/1e6,
+				r.wall.Seconds(), r.maxRSSKB>>10, r.code, lines, mdEscape(tail(first, 160))))
+			t.Logf("generated in %v", genTime.Round(time.Millisecond))
+		})
+	}
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "`", "'").Replace(s)
+}
+
+type flowRow struct {
+	SrcIP   string `json:"src_ip"`
+	SrcPort int    `json:"src_port"`
+	DstIP   string `json:"dst_ip"`
+	DstPort int    `json:"dst_port"`
+	Proto   int    `json:"proto"`
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+}
+
+type dnsRow struct {
+	QName     string `json:"qname"`
+	Response  bool   `json:"response"`
+	Transport string `json:"transport"`
+	ClientIP  string `json:"client_ip"`
+	Answers   []struct {
+		Type string `json:"type"`
+		Data string `json:"data"`
+	} `json:"answers"`
+}
+
+func jsonl[T any](t *testing.T, out []byte) []T {
+	t.Helper()
+	var rows []T
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<24)
+	for sc.Scan() {
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			t.Fatalf("not JSON: %v: %q", err, sc.Text())
+		}
+		rows = append(rows, v)
+	}
+	return rows
+}
+
+// checkLegit asserts that every legitimate record of c is in the case.
+func checkLegit(t *testing.T, casePath string, c Case) {
+	t.Helper()
+	r := run(t, nil, "flows", casePath, "--format", "jsonl", "src ip in [ 192.0.2.10 203.0.113.77 ]")
+	if r.code != 0 {
+		t.Fatalf("flows: exit %d: %s", r.code, r.stderr(t))
+	}
+	flows := jsonl[flowRow](t, r.stdout)
+	has := func(src string, sport int, dst string, dport int, pk, by uint64) bool {
+		for _, f := range flows {
+			if f.SrcIP == src && f.SrcPort == sport && f.DstIP == dst && f.DstPort == dport && f.Packets == pk && (by == 0 || f.Bytes == by) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, l := range c.Legit {
+		p := int(LegitClient.Port + l.PortOff)
+		if !has(LegitClient.IP.String(), p, LegitServer.IP.String(), int(LegitServer.Port), 4, 0) {
+			// SYN, ACK, data, FIN: the flow ends at the FIN.
+			t.Errorf("legitimate TCP flow %s:%d → %v (%s) missing or damaged", LegitClient.IP, p, LegitServer, l.Tag)
+		}
+	}
+	if c.Export && !has(LegitExportSrc.IP.String(), int(LegitExportSrc.Port), LegitExportDst.IP.String(), int(LegitExportDst.Port), 10, 4242) {
+		t.Errorf("legitimate exported flow %v → %v missing", LegitExportSrc, LegitExportDst)
+	}
+	r = run(t, nil, "dns", casePath, "--format", "jsonl", "qname suffix example.com and client 192.0.2.10")
+	if r.code != 0 {
+		t.Fatalf("dns: exit %d: %s", r.code, r.stderr(t))
+	}
+	msgs := jsonl[dnsRow](t, r.stdout)
+	hasDNS := func(name, transport string, response bool, answer string) bool {
+		for _, m := range msgs {
+			if m.QName != name || m.Transport != transport || m.Response != response {
+				continue
+			}
+			if !response {
+				return true
+			}
+			for _, a := range m.Answers {
+				if a.Type == "A" && a.Data == answer {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for _, l := range c.Legit {
+		for _, w := range []struct {
+			name, transport, answer string
+		}{{LegitName(l.Tag), "udp", "198.51.100.20"}, {LegitName(l.Tag + "-tcp"), "tcp", "198.51.100.21"}} {
+			if !hasDNS(w.name, w.transport, false, "") {
+				t.Errorf("legitimate %s query %s missing", w.transport, w.name)
+			}
+			if !hasDNS(w.name, w.transport, true, w.answer) {
+				t.Errorf("legitimate %s response %s → %s missing", w.transport, w.name, w.answer)
+			}
+		}
+	}
+	if t.Failed() {
+		out, _ := run(t, nil, "flows", casePath, "--format", "csv", "--fields", "src_ip,src_port,dst_ip,dst_port,packets,bytes", "src ip in [ 192.0.2.10 203.0.113.77 ]").stdout, 0
+		t.Logf("legitimate flows:\n%s\nlegitimate DNS:\n%s", tail(string(out), 1500), tail(string(r.stdout), 1500))
+	}
+}
