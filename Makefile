@@ -27,14 +27,9 @@ lint:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
 
-# Runs every native fuzz target for FUZZTIME each (CI: 10s).
+# Runs every native fuzz target for FUZZTIME each (CI: 10s); see .ci/fuzz.
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./...); do \
-	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "== fuzz $$pkg $$t ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
-	  done; \
-	done
+	GO=$(GO) bash .ci/fuzz $(FUZZTIME)
 
 # The main job on built-in data: a synthetic capture → a case → what is in it.
 demo: build

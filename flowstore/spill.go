@@ -1,6 +1,8 @@
 package flowstore
 
 import (
+	"github.com/spotctl/spotctl/flowstore/internal/atomicfile"
+
 	"bufio"
 	"encoding/binary"
 	"fmt"
@@ -207,7 +209,7 @@ func writeColumnFile(path, table string, rows uint64, parts []filePart) (err err
 	if _, err := f.WriteAt(encodeHeader(table, rows, ents), 0); err != nil {
 		return fmt.Errorf("write header %s: %w", path, err)
 	}
-	if err := f.Sync(); err != nil {
+	if err := atomicfile.Sync(f); err != nil {
 		return fmt.Errorf("fsync %s: %w", path, err)
 	}
 	return nil

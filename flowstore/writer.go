@@ -523,7 +523,7 @@ func writeSynced(path string, data []byte) error {
 	}
 	_, err = f.Write(data)
 	if err == nil {
-		err = f.Sync()
+		err = atomicfile.Sync(f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr

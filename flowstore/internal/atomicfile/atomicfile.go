@@ -40,7 +40,7 @@ func WriteFile(path string, data []byte, perm os.FileMode) (err error) {
 	if err = f.Chmod(perm); err != nil {
 		return fmt.Errorf("chmod %s: %w", tmp, err)
 	}
-	if err = f.Sync(); err != nil {
+	if err = sync(f); err != nil {
 		return fmt.Errorf("fsync %s: %w", tmp, err)
 	}
 	if err = f.Close(); err != nil {
@@ -59,7 +59,7 @@ func SyncDir(dir string) error {
 	if err != nil {
 		return fmt.Errorf("open dir %s: %w", dir, err)
 	}
-	err = d.Sync()
+	err = sync(d)
 	cerr := d.Close()
 	if err != nil && !isUnsupportedSync(err) {
 		return fmt.Errorf("fsync dir %s: %w", dir, err)
@@ -91,4 +91,20 @@ func RemoveTemps(dir string) ([]string, error) {
 		removed = append(removed, e.Name())
 	}
 	return removed, errors.Join(errs...)
+}
+
+// NoSync turns every fsync of this package and of flowstore into a no-op.
+// Only fuzz targets set it, so that a target that commits a segment per
+// input runs hundreds of inputs a second instead of a few on a slow disk;
+// durability is then not guaranteed, which those targets do not test.
+var NoSync bool
+
+// Sync fsyncs f unless NoSync is set.
+func Sync(f *os.File) error { return sync(f) }
+
+func sync(f *os.File) error {
+	if NoSync {
+		return nil
+	}
+	return f.Sync()
 }
