@@ -155,22 +155,7 @@ func TestRoundTripNfpcapd(t *testing.T) {
 		by += r.Bytes
 	}
 	// nfdump's own totals of the same files.
-	var wantFlows, wantPk, wantBy uint64
-	for _, file := range files {
-		b, err := exec.Command(nfdump, "-r", file, "-q", "-N", "-o", "fmt:%ipkt %ibyt").Output()
-		if err != nil {
-			t.Fatalf("nfdump: %v", err)
-		}
-		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-			fs := strings.Fields(line)
-			if len(fs) != 2 {
-				continue
-			}
-			p, _ := strconv.ParseUint(fs[0], 10, 64)
-			y, _ := strconv.ParseUint(fs[1], 10, 64)
-			wantFlows, wantPk, wantBy = wantFlows+1, wantPk+p, wantBy+y
-		}
-	}
+	wantFlows, wantPk, wantBy := nfdumpTotals(t, nfdump, files)
 	if uint64(len(ours.flows)) != wantFlows || pk != wantPk || by != wantBy {
 		t.Errorf("spotctl reads %d flows, %d packets, %d bytes from nfpcapd's files; nfdump reports %d, %d, %d",
 			len(ours.flows), pk, by, wantFlows, wantPk, wantBy)
@@ -185,4 +170,26 @@ func TestRoundTripNfpcapd(t *testing.T) {
 	if dpk != pk || dby != by {
 		t.Errorf("capture ingested directly: %d packets, %d bytes; via nfpcapd: %d, %d", dpk, dby, pk, by)
 	}
+}
+
+// nfdumpTotals is what nfdump reports for nfcapd files: flows, packets and
+// bytes summed over every record.
+func nfdumpTotals(t *testing.T, nfdump string, files []string) (flows, packets, bytes uint64) {
+	t.Helper()
+	for _, file := range files {
+		out, err := exec.Command(nfdump, "-r", file, "-q", "-N", "-o", "fmt:%ipkt %ibyt").Output()
+		if err != nil {
+			t.Fatalf("nfdump -r %s: %v", file, err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			fs := strings.Fields(line)
+			if len(fs) != 2 {
+				continue
+			}
+			p, _ := strconv.ParseUint(fs[0], 10, 64)
+			b, _ := strconv.ParseUint(fs[1], 10, 64)
+			flows, packets, bytes = flows+1, packets+p, bytes+b
+		}
+	}
+	return
 }

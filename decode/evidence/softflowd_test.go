@@ -146,22 +146,7 @@ loop:
 	if len(files) == 0 {
 		t.Fatal("nfcapd wrote no file")
 	}
-	var wf, wp, wb uint64
-	for _, file := range files {
-		out, err := exec.Command(nfdump, "-r", file, "-q", "-N", "-o", "fmt:%ipkt %ibyt").Output()
-		if err != nil {
-			t.Fatalf("nfdump: %v", err)
-		}
-		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-			fs := strings.Fields(line)
-			if len(fs) != 2 {
-				continue
-			}
-			p, _ := strconv.ParseUint(fs[0], 10, 64)
-			b, _ := strconv.ParseUint(fs[1], 10, 64)
-			wf, wp, wb = wf+1, wp+p, wb+b
-		}
-	}
+	wf, wp, wb := nfdumpTotals(t, nfdump, files)
 	if flows != wf || packets != wp || bytes != wb {
 		t.Errorf("NetFlow v%s, %d datagrams: spotctl decodes %d flows, %d packets, %d bytes; nfdump %d, %d, %d",
 			version, datagrams, flows, packets, bytes, wf, wp, wb)

@@ -52,3 +52,22 @@ func CheckOnly(out interface{ Write([]byte) (int, error) }, flt *filter.Filter) 
 	fmt.Fprintf(out, "filter ok: %s\n", flt.String())
 	return nil
 }
+
+// CaseAndFilter parses the arguments of a `COMMAND CASE [FILTER]` command:
+// the case directory and the compiled filter. With --check every argument
+// is filter text: the filter is checked and reported, and checked is true
+// (the command is then done).
+func (f *FilterFlags) CaseAndFilter(out interface{ Write([]byte) (int, error) }, command string, args []string, kind filter.Kind) (casePath string, flt *filter.Filter, checked bool, err error) {
+	if f.Check {
+		flt, err := f.Compile(args, kind)
+		if err != nil {
+			return "", nil, false, err
+		}
+		return "", flt, true, CheckOnly(out, flt)
+	}
+	if len(args) < 1 {
+		return "", nil, false, FlagErrorf("%s needs a CASE", command)
+	}
+	flt, err = f.Compile(args[1:], kind)
+	return args[0], flt, false, err
+}

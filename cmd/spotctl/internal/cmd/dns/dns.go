@@ -46,22 +46,11 @@ or 'qname suffix example.com and client net 10.0.0.0/8'; -f FILE reads it,
   spotctl dns case1 | jq -r 'select(.response and .rcode == 3) | .qname' | sort | uniq -c`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Filter.Check {
-				flt, err := opts.Filter.Compile(args, filter.DNS)
-				if err != nil {
-					return err
-				}
-				return cmdutil.CheckOnly(opts.IO.Out, flt)
-			}
-			if len(args) < 1 {
-				return cmdutil.FlagErrorf("dns needs a CASE")
-			}
-			opts.Case = args[0]
-			flt, err := opts.Filter.Compile(args[1:], filter.DNS)
-			if err != nil {
+			casePath, flt, checked, err := opts.Filter.CaseAndFilter(opts.IO.Out, "dns", args, filter.DNS)
+			if err != nil || checked {
 				return err
 			}
-			opts.flt = flt
+			opts.Case, opts.flt = casePath, flt
 			if opts.Limit < 0 {
 				return cmdutil.FlagErrorf("--limit must not be negative")
 			}

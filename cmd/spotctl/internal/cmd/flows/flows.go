@@ -50,22 +50,11 @@ are joined into it, or -f FILE reads it. --check only checks its syntax.`,
   spotctl flows case1 --fields src_ip,dst_ip,dst_port,bytes | jq -s 'max_by(.bytes)'`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if opts.Filter.Check {
-				flt, err := opts.Filter.Compile(args, filter.Flow)
-				if err != nil {
-					return err
-				}
-				return cmdutil.CheckOnly(opts.IO.Out, flt)
-			}
-			if len(args) < 1 {
-				return cmdutil.FlagErrorf("flows needs a CASE")
-			}
-			opts.Case = args[0]
-			flt, err := opts.Filter.Compile(args[1:], filter.Flow)
-			if err != nil {
+			casePath, flt, checked, err := opts.Filter.CaseAndFilter(opts.IO.Out, "flows", args, filter.Flow)
+			if err != nil || checked {
 				return err
 			}
-			opts.flt = flt
+			opts.Case, opts.flt = casePath, flt
 			if opts.Limit < 0 {
 				return cmdutil.FlagErrorf("--limit must not be negative")
 			}
