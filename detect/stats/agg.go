@@ -38,9 +38,10 @@ type part struct {
 	m4hi, m4lo, m6hi, m6lo uint64 // address masks as two big-endian words
 }
 
-// Aggregator groups rows by a Spec. Keys are rows of width words in one
-// arena, found through an open-addressing table of group numbers: adding a
-// row allocates only when the table grows.
+// Aggregator groups rows by a Spec. A key is width words (two per
+// address, one per number, interned id for names, the bin first); keys and
+// totals live in one open-addressing table, so adding a row allocates only
+// when the table grows.
 type Aggregator struct {
 	spec   Spec
 	parts  []part
@@ -48,10 +49,15 @@ type Aggregator struct {
 	either int // index in parts of the either-side field, -1 if none
 	width  int
 
-	keys  []uint64 // group g's key is keys[g*width : (g+1)*width]
-	accs  []acc
-	slots []int32 // 0 empty, else group number + 1
-	key   []uint64
+	stride int      // words per table entry: width + 5 totals
+	tab    []uint64 // open-addressing table of entries, a power of two of them
+	key    []uint64 // the key being built
+	bkeys  []uint64 // keys of a block (AddFlows)
+	sink   uint64   // keeps the touching loads of a block alive
+
+	// After finish: group g's key is keys[g*width : (g+1)*width].
+	keys []uint64
+	accs []acc
 
 	// Interned strings for qname and domain: raw evidence bytes map to the
 	// id of their normalized (lower-case) value, so each distinct raw name
@@ -95,7 +101,8 @@ func NewAggregator(spec Spec) (*Aggregator, error) {
 		a.parts = append(a.parts, cp)
 	}
 	a.key = make([]uint64, a.width)
-	a.slots = make([]int32, 1024)
+	a.stride = a.width + 5
+	a.tab = make([]uint64, 1024*a.stride)
 	return a, nil
 }
 
@@ -205,33 +212,74 @@ func (a *Aggregator) flowKey(c *filter.FlowColumns, i int, side int) {
 	}
 }
 
+// blockRows is how many keys are hashed, then touched, then added
+// together: the touches are independent loads, so their cache misses
+// overlap instead of stalling one row at a time (a group table of a few
+// hundred thousand keys does not fit in the cache).
+const blockRows = 32
+
+// pending is one key of a block waiting to be added.
+type pending struct {
+	h              uint64
+	packets, bytes uint64
+	first, last    int64
+}
+
 // AddFlows adds the rows of c listed in sel (all rows when sel is nil).
 // The spec must be a flow statistic.
 func (a *Aggregator) AddFlows(c *filter.FlowColumns, sel []int32) error {
 	if a.spec.DNS() {
 		return fmt.Errorf("statistic %s counts DNS messages, not flows", a.spec.Name())
 	}
-	add := func(i int) {
+	w := a.width
+	if len(a.bkeys) < 2*blockRows*w {
+		a.bkeys = make([]uint64, 2*blockRows*w)
+	}
+	var pend [2 * blockRows]pending
+	n := 0
+	flush := func() {
+		S := a.stride
+		mask := uint64(len(a.tab)/S - 1)
+		var sink uint64
+		for j := 0; j < n; j++ {
+			sink ^= a.tab[int(pend[j].h&mask)*S+w]
+		}
+		a.sink ^= sink
+		for j := 0; j < n; j++ {
+			p := &pend[j]
+			a.addHashed(a.bkeys[j*w:j*w+w], p.h, p.packets, p.bytes, p.first, p.last)
+		}
+		n = 0
+	}
+	push := func(i int) {
 		a.flowKey(c, i, 0)
 		first, last := at(c.First, i), at(c.Last, i)
 		pk, by := at(c.Packets, i), at(c.Bytes, i)
-		a.add(pk, by, first, last)
+		copy(a.bkeys[n*w:], a.key)
+		pend[n] = pending{hashKey(a.key), pk, by, first, last}
+		n++
 		if a.either >= 0 {
 			a.flowKey(c, i, 1)
-			a.add(pk, by, first, last)
+			copy(a.bkeys[n*w:], a.key)
+			pend[n] = pending{hashKey(a.key), pk, by, first, last}
+			n++
+		}
+		if n >= 2*blockRows-1 {
+			flush()
 		}
 	}
 	if sel == nil {
 		for i := 0; i < c.N; i++ {
-			add(i)
+			push(i)
 		}
-		return nil
-	}
-	for _, i := range sel {
-		if int(i) < c.N && i >= 0 {
-			add(int(i))
+	} else {
+		for _, i := range sel {
+			if int(i) < c.N && i >= 0 {
+				push(int(i))
+			}
 		}
 	}
+	flush()
 	return nil
 }
 
@@ -334,33 +382,50 @@ func hashKey(k []uint64) uint64 {
 	return h
 }
 
+// add counts one record under a.key. Each table entry holds the key and
+// the running totals side by side (stride words: key, flows, packets,
+// bytes, first, last), so a row costs one probe into one cache line or
+// two; flows == 0 marks an empty entry.
 func (a *Aggregator) add(packets, bytes uint64, first, last int64) {
-	k := a.key
-	w := a.width
-	mask := uint64(len(a.slots) - 1)
-	for j := hashKey(k) & mask; ; j = (j + 1) & mask {
-		s := a.slots[j]
-		if s == 0 {
-			g := int32(a.groups)
-			a.keys = append(a.keys, k...)
-			a.accs = append(a.accs, acc{flows: 1, packets: packets, bytes: bytes, first: first, last: last})
-			a.slots[j] = g + 1
+	a.addHashed(a.key, hashKey(a.key), packets, bytes, first, last)
+}
+
+func (a *Aggregator) addHashed(k []uint64, h uint64, packets, bytes uint64, first, last int64) {
+	w, S := a.width, a.stride
+	mask := uint64(len(a.tab)/S - 1)
+	for j := h & mask; ; j = (j + 1) & mask {
+		e := a.tab[int(j)*S : int(j)*S+S]
+		if e[w] == 0 {
+			copy(e, k)
+			e[w], e[w+1], e[w+2], e[w+3], e[w+4] = 1, packets, bytes, uint64(first), uint64(last)
 			a.groups++
-			if 2*a.groups > len(a.slots) {
+			if 2*a.groups > len(a.tab)/S {
 				a.grow()
 			}
 			return
 		}
-		g := int(s - 1)
-		if equalKey(a.keys[g*w:g*w+w], k) {
-			ac := &a.accs[g]
-			ac.flows++
-			ac.packets += packets
-			ac.bytes += bytes
-			ac.first = min(ac.first, first)
-			ac.last = max(ac.last, last)
+		if equalKey(e[:w], k) {
+			e[w]++
+			e[w+1] += packets
+			e[w+2] += bytes
+			e[w+3] = uint64(min(int64(e[w+3]), first))
+			e[w+4] = uint64(max(int64(e[w+4]), last))
 			return
 		}
+	}
+}
+
+// finish lays the groups out densely (keys, accs) for ranking.
+func (a *Aggregator) finish() {
+	w, S := a.width, a.stride
+	a.keys, a.accs = a.keys[:0], a.accs[:0]
+	for j := 0; j+S <= len(a.tab); j += S {
+		e := a.tab[j : j+S]
+		if e[w] == 0 {
+			continue
+		}
+		a.keys = append(a.keys, e[:w]...)
+		a.accs = append(a.accs, acc{flows: e[w], packets: e[w+1], bytes: e[w+2], first: int64(e[w+3]), last: int64(e[w+4])})
 	}
 }
 
@@ -377,16 +442,21 @@ func equalKey(a, b []uint64) bool {
 }
 
 func (a *Aggregator) grow() {
-	slots := make([]int32, 2*len(a.slots))
-	mask := uint64(len(slots) - 1)
-	w := a.width
-	for g := 0; g < a.groups; g++ {
-		for j := hashKey(a.keys[g*w:g*w+w]) & mask; ; j = (j + 1) & mask {
-			if slots[j] == 0 {
-				slots[j] = int32(g + 1)
+	w, S := a.width, a.stride
+	n := 2 * len(a.tab) / S
+	tab := make([]uint64, n*S)
+	mask := uint64(n - 1)
+	for i := 0; i+S <= len(a.tab); i += S {
+		e := a.tab[i : i+S]
+		if e[w] == 0 {
+			continue
+		}
+		for j := hashKey(e[:w]) & mask; ; j = (j + 1) & mask {
+			if tab[int(j)*S+w] == 0 {
+				copy(tab[int(j)*S:], e)
 				break
 			}
 		}
 	}
-	a.slots = slots
+	a.tab = tab
 }

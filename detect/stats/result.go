@@ -114,6 +114,7 @@ func (a *Aggregator) compareKey(g, h int) int {
 // ranking, as with nfdump's -P.
 func (a *Aggregator) Top() []Row {
 	order := a.spec.Order
+	a.finish()
 	var gs []int32
 	for g := 0; g < a.groups; g++ {
 		if a.spec.Post == nil || a.spec.Post.match(a, g) {
