@@ -151,8 +151,34 @@ func makeKey(src, dst flow.Addr, sport, dport uint16, proto uint8, vlan uint16) 
 	return key{src: src, dst: dst, ports: uint32(sport)<<16 | uint32(dport), pv: uint32(proto) | uint32(vlan)<<8}
 }
 
-func recordKey(r *flow.Record) key {
+func recordKey(r *state) key {
 	return makeKey(r.Src, r.Dst, r.SrcPort, r.DstPort, r.Proto, r.VLAN)
+}
+
+// state is what the table keeps of an open flow: the packet-capture fields
+// of flow.Record only. flow.Record also carries the flow-export fields
+// (reverse counters, exporter, AS …), which a capture never fills; keeping
+// them in every slot would double the table's memory (a slot is padded to
+// 128 bytes; a full Record makes it 256), and a million concurrent flows
+// must fit in the ingest's memory bound.
+type state struct {
+	First, Last      int64
+	Src, Dst         flow.Addr
+	Packets, Bytes   uint64
+	Evidence         uint32
+	SrcPort, DstPort uint16
+	VLAN             uint16
+	Proto, TCPFlags  uint8
+	ToS              uint8
+}
+
+// record fills r from s for export.
+func (s *state) record(r *flow.Record) {
+	*r = flow.Record{
+		First: s.First, Last: s.Last, Src: s.Src, Dst: s.Dst,
+		SrcPort: s.SrcPort, DstPort: s.DstPort, Proto: s.Proto, TCPFlags: s.TCPFlags,
+		ToS: s.ToS, VLAN: s.VLAN, Packets: s.Packets, Bytes: s.Bytes, Evidence: s.Evidence,
+	}
 }
 
 // slot is one flow state in the slab. The list links live in the slot, on
@@ -168,7 +194,7 @@ type slot struct {
 type slotData struct {
 	seen       int64 // clock at the flow's last packet; orders the list
 	prev, next int32 // list by last activity; -1 at the ends
-	rec        flow.Record
+	rec        state
 }
 
 // contrib is what one packet (or a held group of fragments) adds to a flow.
@@ -205,6 +231,7 @@ type Assembler struct {
 
 	frags fragTracker
 	stats Stats
+	out   flow.Record // the record handed to emit, reused
 }
 
 // New returns an Assembler that hands each finished flow to emit. The
@@ -349,7 +376,7 @@ func (a *Assembler) count(k *key, c *contrib) {
 		idx = a.alloc()
 		a.index.insertAt(pos, h, idx)
 		a.pushBack(idx)
-		a.slots[idx].rec = flow.Record{
+		a.slots[idx].rec = state{
 			First: c.first, Last: c.last,
 			Src: k.src, Dst: k.dst,
 			SrcPort: uint16(k.ports >> 16), DstPort: uint16(k.ports),
@@ -418,11 +445,12 @@ func (a *Assembler) export(idx int32, why reason) {
 		a.stats.Flushed++
 	}
 	a.stats.Flows++
-	a.emit(&s.rec)
+	s.rec.record(&a.out)
+	a.emit(&a.out)
 	k := recordKey(&s.rec)
 	a.index.remove(a.index.hash(&k), idx)
 	a.unlink(idx)
-	s.rec = flow.Record{}
+	s.rec = state{}
 	a.free = append(a.free, idx)
 }
 
@@ -452,7 +480,7 @@ func (a *Assembler) Flush() {
 	a.slots, a.free = nil, nil
 }
 
-func compareKeys(x, y *flow.Record) int {
+func compareKeys(x, y *state) int {
 	if c := bytes.Compare(x.Src[:], y.Src[:]); c != 0 {
 		return c
 	}
