@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -65,11 +66,18 @@ func TestIngestSIGKILL(t *testing.T) {
 	if r := run(t, nil, "ingest", "-q", base, "-o", one); r.code != 0 {
 		t.Fatalf("ingest base: exit %d", r.code)
 	}
-	start := time.Now()
-	r := run(t, nil, "ingest", "-q", next, "-o", filepath.Join(dir, "timing.case"))
-	full := time.Since(start)
-	if r.code != 0 {
-		t.Fatalf("ingest next: exit %d", r.code)
+	// The ingest's duration, process start included: the faster of two
+	// runs (the first may pay for a cold page cache).
+	var full time.Duration
+	for i := 0; i < 2; i++ {
+		start := time.Now()
+		r := run(t, nil, "ingest", "-q", next, "-o", filepath.Join(dir, fmt.Sprintf("timing%d.case", i)))
+		if d := time.Since(start); i == 0 || d < full {
+			full = d
+		}
+		if r.code != 0 {
+			t.Fatalf("ingest next: exit %d", r.code)
+		}
 	}
 	want1, want2 := info(t, one), info(t, ref)
 
@@ -111,6 +119,17 @@ func TestIngestSIGKILL(t *testing.T) {
 			}
 		default:
 			t.Fatalf("run %d (kill after %v): the case holds %+v: neither %+v (old) nor %+v (committed)", i, delay, got, want1, want2)
+		}
+		// A dead writer's temporary segment is swept by the next writer
+		// or Open (docs/flowstore.md): none may be left by now.
+		ents, err := os.ReadDir(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			if strings.HasPrefix(e.Name(), ".tmp-") {
+				t.Errorf("run %d: %s left in the case after info, verify and the rerun", i, e.Name())
+			}
 		}
 		os.RemoveAll(c)
 	}

@@ -37,6 +37,9 @@ const hangTimeout = 10 * time.Minute
 var spotctlBin string
 
 func TestMain(m *testing.M) {
+	if res := os.Getenv(runnerEnv); res != "" {
+		os.Exit(runner(res))
+	}
 	flag.Parse()
 	if testing.Short() {
 		os.Exit(m.Run())
@@ -83,6 +86,47 @@ func (r *result) stderr(t *testing.T) string {
 	return string(b)
 }
 
+// The test binary doubles as a small runner process that starts spotctl and
+// reports its rusage. Why: on Linux a child started with vfork+exec (what
+// os/exec does) inherits its parent's RSS high-water mark in ru_maxrss, so
+// measuring spotctl directly from this test process would report the test's
+// own peak (tens of MB after generating evidence) for every small run. The
+// runner is a fresh, small process (its floor is a few MB).
+const (
+	runnerEnv    = "SPOTCTL_HOSTILE_RUNNER" // result file
+	runnerBinEnv = "SPOTCTL_HOSTILE_BIN"
+)
+
+func runner(resultPath string) int {
+	cmd := exec.Command(os.Getenv(runnerBinEnv), os.Args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		fmt.Fprintln(os.Stderr, "runner:", err)
+		return 125
+	}
+	ps := cmd.ProcessState
+	sig := 0
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		sig = int(ws.Signal())
+	}
+	var rss int64
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		rss = int64(ru.Maxrss)
+		if runtime.GOOS == "darwin" {
+			rss /= 1024
+		}
+	}
+	if err := os.WriteFile(resultPath, fmt.Appendf(nil, "%d %d %d %d", ps.ExitCode(), sig, rss, wall.Nanoseconds()), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "runner:", err)
+		return 125
+	}
+	return 0
+}
+
 // run starts the binary with args, stdout to memory and stderr to a file
 // (a flood of warnings must not fill the test's memory), and measures it.
 func run(t *testing.T, env []string, args ...string) *result {
@@ -94,30 +138,35 @@ func run(t *testing.T, env []string, args ...string) *result {
 		t.Fatal(err)
 	}
 	defer errf.Close()
-	cmd := exec.CommandContext(ctx, spotctlBin, args...)
+	resPath := errf.Name() + ".rusage"
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, errf
 	cmd.Env = append(os.Environ(), env...)
-	start := time.Now()
+	cmd.Env = append(cmd.Env, runnerEnv+"="+resPath, runnerBinEnv+"="+spotctlBin)
+	// On a hang, kill the runner and spotctl with it (same process group).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	err = cmd.Run()
-	r := &result{stdout: out.Bytes(), stderrPath: errf.Name(), wall: time.Since(start)}
+	r := &result{stdout: out.Bytes(), stderrPath: errf.Name()}
 	if ctx.Err() != nil {
 		t.Fatalf("spotctl %s: no result after %v (hang?)", strings.Join(args, " "), hangTimeout)
 	}
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		t.Fatalf("spotctl %s: %v", strings.Join(args, " "), err)
+	if err != nil {
+		t.Fatalf("runner for spotctl %s: %v; stderr:\n%s", strings.Join(args, " "), err, tail(r.stderr(t), 2000))
 	}
-	ps := cmd.ProcessState
-	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		t.Fatalf("spotctl %s: killed by %v; stderr:\n%s", strings.Join(args, " "), ws.Signal(), tail(r.stderr(t), 2000))
+	res, err := os.ReadFile(resPath)
+	if err != nil {
+		t.Fatalf("runner result: %v", err)
 	}
-	r.code = ps.ExitCode()
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSSKB = int64(ru.Maxrss)
-		if runtime.GOOS == "darwin" {
-			r.maxRSSKB /= 1024
-		}
+	var sig int
+	var wall int64
+	if _, err := fmt.Sscan(string(res), &r.code, &sig, &r.maxRSSKB, &wall); err != nil {
+		t.Fatalf("runner result %q: %v", res, err)
+	}
+	r.wall = time.Duration(wall)
+	if sig != 0 {
+		t.Fatalf("spotctl %s: killed by signal %d; stderr:\n%s", strings.Join(args, " "), sig, tail(r.stderr(t), 2000))
 	}
 	if strings.Contains(r.stderr(t), "goroutine ") && strings.Contains(r.stderr(t), "panic") {
 		t.Fatalf("spotctl %s panicked:\n%s", strings.Join(args, " "), tail(r.stderr(t), 4000))
