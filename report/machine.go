@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"encoding/csv"
 	"io"
 	"strconv"
 	"unicode/utf8"
@@ -229,9 +228,10 @@ func AnswersText(as []flow.Answer) string {
 }
 
 // NewCSV writes RFC 4180 CSV with a header line. String cells are made
-// inert for spreadsheets (a leading = + - @ gets a quote).
+// inert for spreadsheets (a leading = + - @ gets a quote) and quoted as
+// encoding/csv would quote them.
 func NewCSV(w io.Writer, cols []Column, opts Options) RowWriter {
-	return &delimWriter{cw: csv.NewWriter(w), cols: cols, header: !opts.NoHeader}
+	return &delimWriter{bw: bufio.NewWriterSize(w, 64<<10), cols: cols, header: !opts.NoHeader}
 }
 
 // NewTSV writes tab-separated values with a header line; tabs, newlines,
@@ -240,35 +240,35 @@ func NewTSV(w io.Writer, cols []Column, opts Options) RowWriter {
 	return &delimWriter{bw: bufio.NewWriterSize(w, 64<<10), cols: cols, header: !opts.NoHeader, tsv: true}
 }
 
+// delimWriter renders CSV and TSV by appending into one line buffer: no
+// string per cell, so that millions of rows stream at memory speed.
 type delimWriter struct {
-	cw     *csv.Writer
 	bw     *bufio.Writer
 	cols   []Column
 	header bool
 	tsv    bool
-	rec    []string
+	line   []byte
+}
+
+func (d *delimWriter) sep() byte {
+	if d.tsv {
+		return '\t'
+	}
+	return ','
 }
 
 func (d *delimWriter) writeHeader() error {
 	d.header = false
-	names := make([]string, len(d.cols))
+	b := d.line[:0]
 	for i, c := range d.cols {
-		names[i] = c.Name
-	}
-	return d.write(names)
-}
-
-func (d *delimWriter) write(rec []string) error {
-	if !d.tsv {
-		return d.cw.Write(rec)
-	}
-	for i, s := range rec {
 		if i > 0 {
-			d.bw.WriteByte('\t')
+			b = append(b, d.sep())
 		}
-		d.bw.WriteString(s)
+		b = d.appendString(b, c.Name)
 	}
-	return d.bw.WriteByte('\n')
+	d.line = append(b, '\n')
+	_, err := d.bw.Write(d.line)
+	return err
 }
 
 func (d *delimWriter) WriteRow(row []Value) error {
@@ -277,19 +277,63 @@ func (d *delimWriter) WriteRow(row []Value) error {
 			return err
 		}
 	}
-	d.rec = d.rec[:0]
+	b := d.line[:0]
 	for i, c := range d.cols {
-		s := Text(c.Kind, row[i])
-		if c.Kind == String || c.Kind == Answers {
-			if d.tsv {
-				s = textsafe.TSV(s)
-			} else {
-				s = textsafe.Spreadsheet(validUTF8(s))
-			}
+		if i > 0 {
+			b = append(b, d.sep())
 		}
-		d.rec = append(d.rec, s)
+		switch c.Kind {
+		case String:
+			b = d.appendString(b, row[i].S)
+		case Answers:
+			b = d.appendString(b, AnswersText(row[i].A))
+		default:
+			b = AppendText(b, c.Kind, row[i])
+		}
 	}
-	return d.write(d.rec)
+	d.line = append(b, '\n')
+	_, err := d.bw.Write(d.line)
+	return err
+}
+
+// appendString appends an untrusted string cell: escaped for TSV; for CSV
+// made valid UTF-8, defused for spreadsheets and quoted where RFC 4180 (and
+// encoding/csv) would quote it.
+func (d *delimWriter) appendString(b []byte, s string) []byte {
+	if d.tsv {
+		return append(b, textsafe.TSV(s)...)
+	}
+	s = textsafe.Spreadsheet(validUTF8(s))
+	if !csvNeedsQuotes(s) {
+		return append(b, s...)
+	}
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			b = append(b, '"')
+		}
+		b = append(b, s[i])
+	}
+	return append(b, '"')
+}
+
+// csvNeedsQuotes is encoding/csv's rule: quote a field that holds the
+// separator, a quote, CR or LF, that starts with a space or tab, or that
+// is exactly \. (a PostgreSQL end-of-data marker).
+func csvNeedsQuotes(s string) bool {
+	if s == "" {
+		return false
+	}
+	if s == `\.` || s[0] == ' ' || s[0] == '\t' {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ',', '"', '\r', '\n':
+			return true
+		}
+	}
+	return false
 }
 
 func (d *delimWriter) Flush() error {
@@ -298,11 +342,35 @@ func (d *delimWriter) Flush() error {
 			return err
 		}
 	}
-	if d.tsv {
-		return d.bw.Flush()
+	return d.bw.Flush()
+}
+
+// AppendText appends a non-string value as plain text (the Text form).
+func AppendText(b []byte, k Kind, v Value) []byte {
+	switch k {
+	case String:
+		return append(b, v.S...)
+	case Int:
+		return strconv.AppendInt(b, v.I, 10)
+	case Uint:
+		return strconv.AppendUint(b, v.U, 10)
+	case Float:
+		return strconv.AppendFloat(b, v.F, 'g', -1, 64)
+	case Bool:
+		return strconv.AppendBool(b, v.B)
+	case Time:
+		return AppendTime(b, v.I)
+	case IP:
+		return v.P.Netip().AppendTo(b)
+	case OptIP:
+		if v.P == (flow.Addr{}) {
+			return b
+		}
+		return v.P.Netip().AppendTo(b)
+	case Answers:
+		return append(b, AnswersText(v.A)...)
 	}
-	d.cw.Flush()
-	return d.cw.Error()
+	return b
 }
 
 // validUTF8 replaces each invalid byte with the visible text \xNN so that a

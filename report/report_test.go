@@ -2,12 +2,15 @@ package report
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/spotctl/spotctl/decode/flow"
+	"github.com/spotctl/spotctl/report/textsafe"
 )
 
 func TestAppendJSONStringHostile(t *testing.T) {
@@ -130,5 +133,31 @@ func TestAnswersJSON(t *testing.T) {
 func TestTCPFlagsText(t *testing.T) {
 	if got := TCPFlagsText(0x1b); got != "...AP.SF" {
 		t.Errorf("TCPFlagsText(0x1b) = %q", got)
+	}
+}
+
+// The CSV writer quotes exactly as encoding/csv does (after defusing).
+func TestCSVQuotingMatchesEncodingCSV(t *testing.T) {
+	cols := []Column{{Name: "a", Kind: String}, {Name: "n", Kind: Uint}}
+	for _, s := range []string{"", "plain", "a,b", `say "hi"`, "line\nbreak", "cr\rx", " lead", "\tlead", `\.`, "=1+2", "-x", "ü,ß", "a\xffb", `""`, "x y"} {
+		var got, want bytes.Buffer
+		w := NewCSV(&got, cols, Options{NoHeader: true})
+		w.WriteRow([]Value{{S: s}, {U: 7}})
+		w.Flush()
+		cw := csv.NewWriter(&want)
+		cw.Write([]string{textsafe.Spreadsheet(validUTF8(s)), "7"})
+		cw.Flush()
+		if got.String() != want.String() {
+			t.Errorf("%q: got %q, encoding/csv %q", s, got.String(), want.String())
+		}
+	}
+}
+
+func TestAppendTimeMatchesFormat(t *testing.T) {
+	for _, ns := range []int64{0, 1, 999999999, 1700000000123456789, -1, -62135596800000000000 / 1000, 253402300799999999999 / 1000, 1<<63 - 1, -1 << 63} {
+		want := time.Unix(0, ns).UTC().Format(TimeLayout)
+		if got := string(AppendTime(nil, ns)); got != want {
+			t.Errorf("AppendTime(%d) = %q, want %q", ns, got, want)
+		}
 	}
 }

@@ -78,6 +78,13 @@ func (o *OutputFlags) NewRowWriter(io *iostreams.IOStreams, cols []report.Column
 	case report.FormatTSV:
 		w = report.NewTSV(io.Out, sel, report.Options{NoHeader: o.NoHeader})
 	}
+	identity := len(idx) == len(cols)
+	for i, j := range idx {
+		identity = identity && i == j
+	}
+	if identity {
+		return w, idx, nil // every column in order: nothing to select
+	}
 	return &selectWriter{w: w, idx: idx}, idx, nil
 }
 
