@@ -127,19 +127,7 @@ func buildLeaf[R any](l *leaf, f field, acc access[R]) func(R) bool {
 		if g == nil {
 			return nil
 		}
-		v := l.n
-		switch l.cmp {
-		case opEQ:
-			return func(r R) bool { return g(r) == v }
-		case opGT:
-			return func(r R) bool { return g(r) > v }
-		case opLT:
-			return func(r R) bool { return g(r) < v }
-		case opGE:
-			return func(r R) bool { return g(r) >= v }
-		default:
-			return func(r R) bool { return g(r) <= v }
-		}
+		return compare(g, l.cmp, l.n)
 	case tkSet:
 		g := acc.num(f)
 		if g == nil {
@@ -226,20 +214,8 @@ func buildLeaf[R any](l *leaf, f field, acc access[R]) func(R) bool {
 		if g == nil {
 			return nil
 		}
-		v := l.f
 		// NaN compares false everywhere, so a missing score never matches.
-		switch l.cmp {
-		case opEQ:
-			return func(r R) bool { return g(r) == v }
-		case opGT:
-			return func(r R) bool { return g(r) > v }
-		case opLT:
-			return func(r R) bool { return g(r) < v }
-		case opGE:
-			return func(r R) bool { return g(r) >= v }
-		default:
-			return func(r R) bool { return g(r) <= v }
-		}
+		return compare(g, l.cmp, l.f)
 	}
 	return nil
 }
@@ -552,4 +528,20 @@ var colAccess = access[colRow]{
 		}
 		return nil
 	},
+}
+
+// compare builds the predicate "g(r) op v" for an integer or float field.
+func compare[R any, T uint64 | float64](g func(R) T, op cmpOp, v T) func(R) bool {
+	switch op {
+	case opEQ:
+		return func(r R) bool { return g(r) == v }
+	case opGT:
+		return func(r R) bool { return g(r) > v }
+	case opLT:
+		return func(r R) bool { return g(r) < v }
+	case opGE:
+		return func(r R) bool { return g(r) >= v }
+	default:
+		return func(r R) bool { return g(r) <= v }
+	}
 }
