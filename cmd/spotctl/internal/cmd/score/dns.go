@@ -156,33 +156,19 @@ func runDNS(ctx context.Context, o *Options) error {
 			len(res.Corpus.Popular), words.DefaultLearnRule.Threshold(len(res.Corpus.Docs)), len(res.Corpus.Docs))
 	}
 	var (
-		m       flow.DNSMessage
-		picked  []int
-		matched int
+		m  flow.DNSMessage
+		fr filter.Result
 	)
-	for pos, i := range res.Selected {
-		if o.Top > 0 && len(picked) >= o.Top {
-			break
-		}
+	picked, matched, err := o.pick(res.Selected, func(i int) error {
 		m.Answers = m.Answers[:0]
-		if err := refs[i].T.DNSAt(refs[i].Row, &m); err != nil {
-			return err
-		}
-		fr := filter.Result{Score: res.Scores[i], Kind: "dns"}
-		if o.filtering() && !o.flt.MatchDNSResult(&m, fr) {
-			continue
-		}
-		picked = append(picked, pos)
-		if o.failOn != nil && o.failOn.MatchDNSResult(&m, fr) {
-			matched++
-		}
+		fr = filter.Result{Score: res.Scores[i], Kind: "dns"}
+		return refs[i].T.DNSAt(refs[i].Row, &m)
+	}, func(f *filter.Filter) bool { return f.MatchDNSResult(&m, fr) })
+	if err != nil {
+		return err
 	}
 	if o.Spot {
-		idx := make([]int, len(picked))
-		for k, pos := range picked {
-			idx[k] = res.Selected[pos]
-		}
-		if err := suspicious.WriteDNSResults(o.IO.Out, evs, idx, res.Scores, o.Loc); err != nil {
+		if err := suspicious.WriteDNSResults(o.IO.Out, evs, indexes(res.Selected, picked), res.Scores, o.Loc); err != nil {
 			return err
 		}
 		if err := o.gate(matched); err != nil {

@@ -197,33 +197,19 @@ func runFlows(ctx context.Context, o *Options) error {
 	}
 	// Pick the rows to print: the filter over (record, score), then --top.
 	var (
-		r       flow.Record
-		picked  []int // positions in res.Selected
-		matched int   // printed rows matching --fail-on
+		r  flow.Record
+		fr filter.Result
 	)
-	for pos, i := range res.Selected {
-		if o.Top > 0 && len(picked) >= o.Top {
-			break
-		}
+	picked, matched, err := o.pick(res.Selected, func(i int) error {
 		t, ri := cf.At(i)
-		if err := t.FlowAt(ri, &r); err != nil {
-			return err
-		}
-		fr := filter.Result{Score: res.Scores[i], Kind: "flow"}
-		if o.filtering() && !o.flt.MatchFlowResult(&r, fr) {
-			continue
-		}
-		picked = append(picked, pos)
-		if o.failOn != nil && o.failOn.MatchFlowResult(&r, fr) {
-			matched++
-		}
+		fr = filter.Result{Score: res.Scores[i], Kind: "flow"}
+		return t.FlowAt(ri, &r)
+	}, func(f *filter.Filter) bool { return f.MatchFlowResult(&r, fr) })
+	if err != nil {
+		return err
 	}
 	if o.Spot {
-		idx := make([]int, len(picked))
-		for k, pos := range picked {
-			idx[k] = res.Selected[pos]
-		}
-		if err := suspicious.WriteFlowResults(o.IO.Out, &cf.Cols, idx, res.Scores, o.Loc); err != nil {
+		if err := suspicious.WriteFlowResults(o.IO.Out, &cf.Cols, indexes(res.Selected, picked), res.Scores, o.Loc); err != nil {
 			return err
 		}
 		if err := o.gate(matched); err != nil {

@@ -224,3 +224,35 @@ func (o *Options) gate(matched int) error {
 }
 
 func (o *Options) filtering() bool { return o.flt != nil && o.flt.String() != "" }
+
+// pick walks a ranking (best first) and keeps, in order, the positions of
+// the results that pass the trailing filter, at most --top of them, and
+// counts how many kept ones match --fail-on. match(f, i) loads result i
+// (once per i; pick calls it for the filter first) and tests f on it.
+func (o *Options) pick(selected []int, load func(i int) error, match func(f *filter.Filter) bool) (picked []int, matched int, err error) {
+	for pos, i := range selected {
+		if o.Top > 0 && len(picked) >= o.Top {
+			break
+		}
+		if err := load(i); err != nil {
+			return nil, 0, err
+		}
+		if o.filtering() && !match(o.flt) {
+			continue
+		}
+		picked = append(picked, pos)
+		if o.failOn != nil && match(o.failOn) {
+			matched++
+		}
+	}
+	return picked, matched, nil
+}
+
+// indexes maps picked positions back to result indexes.
+func indexes(selected, picked []int) []int {
+	idx := make([]int, len(picked))
+	for k, pos := range picked {
+		idx[k] = selected[pos]
+	}
+	return idx
+}
