@@ -55,6 +55,7 @@ package assemble
 import (
 	"bytes"
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -108,6 +109,73 @@ type Options struct {
 	// OnTCPSegment, when set, receives every unfragmented TCP packet that
 	// carries payload (len(info.Payload) > 0), synchronously inside Add.
 	OnTCPSegment func(ts int64, info *packet.Info)
+	// OnProblem, when set, receives each fragment problem (see Problem)
+	// synchronously inside the Add of the packet that ran into it, so the
+	// caller can name that packet. It must not call back into the
+	// Assembler. Every problem is also counted in Stats.
+	OnProblem func(Problem)
+}
+
+// ProblemKind is what went wrong with a fragmented datagram.
+type ProblemKind uint8
+
+const (
+	// TrackerFull: MaxFragments datagrams were tracked when a fragment
+	// of another one arrived, so the least recently seen datagram
+	// (Problem's addresses and id) was given up: its held fragments count
+	// in a flow with ports 0, its reassembly is dropped, and its later
+	// fragments can no longer be given their ports. A bound spotctl keeps
+	// against fragment floods: the results are partial.
+	TrackerFull ProblemKind = iota + 1
+	// ReassemblyMemory: MaxReassemblyBytes are buffered, so this
+	// datagram is not reassembled (its packets still count in flows).
+	// Also a bound: partial results.
+	ReassemblyMemory
+	// ReassemblyTooLarge: the fragments reach past MaxDatagram (65535
+	// bytes, what a receiving host would refuse too).
+	ReassemblyTooLarge
+	// ReassemblyBad: fragments that overlap with different bytes (the
+	// overlap evasion of RFC 5722, which says drop the datagram), a
+	// non-last fragment off the 8-byte grid, two different ends, or a
+	// UDP length that disagrees with the reassembled size.
+	ReassemblyBad
+)
+
+var problemNames = [...]string{"", "fragment tracker full", "reassembly memory full", "reassembled datagram too large", "inconsistent fragments"}
+
+func (k ProblemKind) String() string {
+	if int(k) < len(problemNames) && k != 0 {
+		return problemNames[k]
+	}
+	return "fragment problem"
+}
+
+// Problem is one fragmented datagram the Assembler could not handle in
+// full. The addresses and id are the datagram's (for TrackerFull, the one
+// given up).
+type Problem struct {
+	Kind     ProblemKind
+	Src, Dst flow.Addr
+	ID       uint32 // IP identification (IPv6: the fragment header's)
+	IPv6     bool
+	Limit    int // the bound for TrackerFull (MaxFragments) and ReassemblyMemory (MaxReassemblyBytes)
+}
+
+func (p Problem) Error() string {
+	v := "IPv4"
+	if p.IPv6 {
+		v = "IPv6"
+	}
+	d := fmt.Sprintf("%s datagram %s → %s id %d", v, p.Src, p.Dst, p.ID)
+	switch p.Kind {
+	case TrackerFull:
+		return fmt.Sprintf("%s: %d datagrams tracked (MaxFragments): gave up on %s; its fragments are counted in flows, some without ports", p.Kind, p.Limit, d)
+	case ReassemblyMemory:
+		return fmt.Sprintf("%s: %d bytes buffered (MaxReassemblyBytes): %s not reassembled; its fragments are counted in flows", p.Kind, p.Limit, d)
+	case ReassemblyTooLarge:
+		return fmt.Sprintf("%s: %s reaches past %d bytes; not reassembled", p.Kind, d, MaxDatagram)
+	}
+	return fmt.Sprintf("%s: %s: overlaps with different bytes, misaligned or disagreeing lengths; not reassembled", p.Kind, d)
 }
 
 // Stats counts what the Assembler did. After Flush, Packets and Bytes
@@ -221,6 +289,7 @@ type Assembler struct {
 	maxFlows         int
 	onDatagram       func(int64, *packet.Info, []byte)
 	onTCP            func(int64, *packet.Info)
+	onProblem        func(Problem)
 	emit             func(*flow.Record)
 
 	index      table
@@ -265,6 +334,7 @@ func New(opts Options, emit func(*flow.Record)) *Assembler {
 		maxFlows:   opts.MaxFlows,
 		onDatagram: opts.OnDatagram,
 		onTCP:      opts.OnTCPSegment,
+		onProblem:  opts.OnProblem,
 		emit:       emit,
 		index:      newTable(),
 		head:       -1,

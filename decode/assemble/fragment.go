@@ -121,6 +121,7 @@ func (a *Assembler) fragment(ts int64, info *packet.Info, evidence uint32) {
 func (t *fragTracker) add(fk fragKey) int32 {
 	if len(t.index) >= t.max {
 		t.a.stats.FragmentEvictions++
+		t.problem(TrackerFull, &t.entries[t.list.head], t.max)
 		t.giveUp(t.list.head)
 	}
 	var idx int32
@@ -190,6 +191,7 @@ func (t *fragTracker) reassemble(idx int32, ts int64, info *packet.Info) {
 	if e.rs == nil {
 		if e.rs = t.get(); e.rs == nil {
 			a.stats.ReassemblyMemory++
+			t.problem(ReassemblyMemory, e, t.maxBytes)
 			e.rsOver = true
 			return
 		}
@@ -200,6 +202,7 @@ func (t *fragTracker) reassemble(idx int32, ts int64, info *packet.Info) {
 	end := off + len(data)
 	if end > MaxDatagram {
 		a.stats.ReassemblyTooLarge++
+		t.problem(ReassemblyTooLarge, e, MaxDatagram)
 		t.fail(e)
 		return
 	}
@@ -207,12 +210,14 @@ func (t *fragTracker) reassemble(idx int32, ts int64, info *packet.Info) {
 		// Only the last fragment may end off the 8-byte grid (and a
 		// snaplen-cut fragment would leave a hole anyway).
 		a.stats.ReassemblyBad++
+		t.problem(ReassemblyBad, e, 0)
 		t.fail(e)
 		return
 	}
 	if !info.MoreFrags {
 		if r.total >= 0 && r.total != end {
 			a.stats.ReassemblyBad++
+			t.problem(ReassemblyBad, e, 0)
 			t.fail(e)
 			return
 		}
@@ -220,6 +225,7 @@ func (t *fragTracker) reassemble(idx int32, ts int64, info *packet.Info) {
 	}
 	if r.total >= 0 && end > r.total {
 		a.stats.ReassemblyBad++
+		t.problem(ReassemblyBad, e, 0)
 		t.fail(e)
 		return
 	}
@@ -229,6 +235,7 @@ func (t *fragTracker) reassemble(idx int32, ts int64, info *packet.Info) {
 			newCap = min(newCap, MaxDatagram)
 			if t.bufBytes-cap(r.buf)+newCap > t.maxBytes {
 				a.stats.ReassemblyMemory++
+				t.problem(ReassemblyMemory, e, t.maxBytes)
 				t.fail(e)
 				return
 			}
@@ -250,6 +257,7 @@ func (t *fragTracker) reassemble(idx int32, ts int64, info *packet.Info) {
 		if r.have[b/64]&(1<<(b%64)) != 0 {
 			if !bytes.Equal(r.buf[lo:hi], src) {
 				a.stats.ReassemblyBad++
+				t.problem(ReassemblyBad, e, 0)
 				t.fail(e)
 				return
 			}
@@ -277,6 +285,7 @@ func (t *fragTracker) reassemble(idx int32, ts int64, info *packet.Info) {
 	dgram := r.buf[r.l4off:r.total]
 	if ul := int(binary.BigEndian.Uint16(dgram[4:])); ul != len(dgram) {
 		a.stats.ReassemblyBad++
+		t.problem(ReassemblyBad, e, 0)
 		return
 	}
 	out := r.first
@@ -287,6 +296,14 @@ func (t *fragTracker) reassemble(idx int32, ts int64, info *packet.Info) {
 	a.stats.Datagrams++
 	a.stats.Reassembled++
 	a.onDatagram(ts, &out, out.Payload)
+}
+
+// problem reports a problem with e's datagram to OnProblem.
+func (t *fragTracker) problem(kind ProblemKind, e *fragEntry, limit int) {
+	if t.a.onProblem == nil {
+		return
+	}
+	t.a.onProblem(Problem{Kind: kind, Src: e.k.src, Dst: e.k.dst, ID: e.k.id, IPv6: e.k.pv>>24 != 0, Limit: limit})
 }
 
 // fail drops the datagram's buffer but keeps the entry, so the rest of its

@@ -247,3 +247,47 @@ func TestFragments(t *testing.T) {
 		})
 	}
 }
+
+// Every fragment problem reaches OnProblem once, inside the Add of the
+// packet that ran into it, naming the datagram concerned.
+func TestFragmentProblemsReported(t *testing.T) {
+	dg := udpDatagram(53, 4444, pattern(100))
+	var got []string
+	step := 0
+	a := New(Options{MaxFragments: 2, MaxReassemblyBytes: 1 << 20, OnDatagram: func(int64, *packet.Info, []byte) {}, OnProblem: func(p Problem) {
+		got = append(got, fmt.Sprintf("%d %v", step, p))
+	}}, nil)
+	in := [][]byte{
+		ipv4Frag(17, 1, 0, true, dg[:48]),
+		ipv4Frag(17, 2, 0, true, dg[:48]),
+		ipv4Frag(17, 2, 0, true, append(slices.Clone(dg[:40]), pattern(8)...)), // overlaps with other bytes
+		ipv4Frag(17, 3, 0, true, dg[:48]),                                      // tracker full: datagram 1 given up
+		ipv4Frag(17, 3, 65528, false, pattern(16)),                             // past 65535 bytes
+	}
+	for i, f := range in {
+		step = i
+		a.Add(int64(i+1), decodeRaw(t, f), uint32(len(f)), 0)
+	}
+	a.Flush()
+	want := []string{
+		"2 inconsistent fragments: IPv4 datagram 192.0.2.1 → 198.51.100.2 id 2: overlaps with different bytes, misaligned or disagreeing lengths; not reassembled",
+		"3 fragment tracker full: 2 datagrams tracked (MaxFragments): gave up on IPv4 datagram 192.0.2.1 → 198.51.100.2 id 1; its fragments are counted in flows, some without ports",
+		"4 reassembled datagram too large: IPv4 datagram 192.0.2.1 → 198.51.100.2 id 3 reaches past 65535 bytes; not reassembled",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	st := a.Stats()
+	if st.ReassemblyBad != 1 || st.FragmentEvictions != 1 || st.ReassemblyTooLarge != 1 {
+		t.Errorf("stats %+v", fragStatsOf(st))
+	}
+	// Memory: a cap below one reassembly's fixed cost refuses the first.
+	got = nil
+	a = New(Options{MaxReassemblyBytes: 1, OnDatagram: func(int64, *packet.Info, []byte) {}, OnProblem: func(p Problem) {
+		got = append(got, p.Error())
+	}}, nil)
+	a.Add(1, decodeRaw(t, in[0]), 68, 0)
+	if len(got) != 1 || !strings.HasPrefix(got[0], "reassembly memory full: 1 bytes buffered (MaxReassemblyBytes): IPv4 datagram 192.0.2.1 → 198.51.100.2 id 1 not reassembled") {
+		t.Fatalf("memory cap: %q", got)
+	}
+}

@@ -118,6 +118,7 @@ type fuzzOut struct {
 	recs      []flow.Record
 	datagrams [][]byte
 	stats     Stats
+	problems  [5]uint64 // OnProblem calls per ProblemKind
 }
 
 func runProgram(t *testing.T, prog []byte) (out fuzzOut, pk, by uint64) {
@@ -138,6 +139,12 @@ func runProgram(t *testing.T, prog []byte) (out fuzzOut, pk, by uint64) {
 		if len(info.Payload) == 0 {
 			t.Fatal("TCP segment without payload")
 		}
+	}
+	opts.OnProblem = func(p Problem) {
+		if p.Kind < TrackerFull || p.Kind > ReassemblyBad || p.Error() == "" {
+			t.Fatalf("problem %+v", p)
+		}
+		out.problems[p.Kind]++
 	}
 	a = New(opts, func(r *flow.Record) {
 		if r.Packets == 0 || r.First > r.Last {
@@ -214,6 +221,10 @@ func FuzzAssemble(f *testing.F) {
 		if rp != pk || rb != by || out.stats.Packets != pk || out.stats.Bytes != by {
 			t.Fatalf("records hold %d packets / %d bytes, stats %d / %d, fed %d / %d",
 				rp, rb, out.stats.Packets, out.stats.Bytes, pk, by)
+		}
+		st := out.stats
+		if want := [5]uint64{0, st.FragmentEvictions, st.ReassemblyMemory, st.ReassemblyTooLarge, st.ReassemblyBad}; out.problems != want {
+			t.Fatalf("OnProblem calls per kind %v, stats say %v", out.problems, want)
 		}
 		if out.stats.ActiveFlows != 0 || out.stats.Flows != uint64(len(out.recs)) {
 			t.Fatalf("after Flush: stats %+v, %d records", out.stats, len(out.recs))

@@ -9,6 +9,7 @@ package capture
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"sync/atomic"
 
@@ -56,10 +57,19 @@ type FileStats struct {
 	NonIP        uint64 // frames without IP (ARP, LLDP, …): not flows
 	Undecodable  uint64 // frames whose headers are damaged
 	DNSMessages  uint64
-	DNSMalformed uint64 // port-53 payloads that are not well-formed DNS (kept when the header parsed)
-	First, Last  int64  // packet time span, Unix ns (0 when no packet)
-	Errors       uint64 // framing problems reported through the ErrorFunc
+	DNSMalformed uint64 // port-53 payloads that are not well-formed DNS (kept when the header parsed); each reported as a note
+	// FragmentProblems counts fragmented datagrams the flow assembler
+	// could not handle in full (assemble.Problem), each reported.
+	FragmentProblems uint64
+	First, Last      int64  // packet time span, Unix ns (0 when no packet)
+	Errors           uint64 // framing problems reported through the ErrorFunc
 }
+
+// Kinds of the problems the pipeline reports itself (decode.Error.Kind);
+// framing problems carry their reader's kinds.
+const (
+	KindMalformedDNS = "malformed DNS"
+)
 
 // Pipeline holds the state that outlives one file: the flow table, fragment
 // and TCP reassembly.
@@ -76,6 +86,9 @@ type Pipeline struct {
 	frameLen uint32
 	evidence uint32
 	stats    *FileStats
+	name     string
+	onErr    decode.ErrorFunc
+	abort    error // what onErr returned for a problem found inside Add
 	onUDP    func(ts, offset int64, info *packet.Info, payload []byte)
 	frames   atomic.Uint64 // frames read over all files, for progress
 }
@@ -91,6 +104,7 @@ func New(opts Options, emitFlow func(*flow.Record), emitDNS func(*flow.DNSMessag
 	ao := opts.Assemble
 	ao.OnDatagram = p.onDatagram
 	ao.OnTCPSegment = p.onTCPSegment
+	ao.OnProblem = p.onProblem
 	p.asm = assemble.New(ao, emitFlow)
 	p.tcp = dns.NewTCPReassembler(opts.DNSStreams, opts.DNSStreamBuffer)
 	return p
@@ -116,7 +130,8 @@ func (p *Pipeline) ReadFile(content io.Reader, name string, evidence uint32, onE
 	st.Format = r.Format()
 	p.stats = &st
 	p.evidence = evidence
-	defer func() { p.stats = nil }()
+	p.name, p.onErr, p.abort = name, onErr, nil
+	defer func() { p.stats, p.onErr = nil, nil }()
 	var info packet.Info
 	for {
 		pkt, err := r.Next()
@@ -157,6 +172,10 @@ func (p *Pipeline) ReadFile(content io.Reader, name string, evidence uint32, onE
 		st.IPPackets++
 		p.ts, p.offset, p.frameLen = pkt.TS, pkt.Offset, uint32(len(pkt.Data))
 		p.asm.Add(pkt.TS, &info, pkt.WireLen, evidence)
+		if p.abort != nil {
+			st.LinkTypes = r.LinkTypes()
+			return st, p.abort
+		}
 	}
 	st.LinkTypes = r.LinkTypes()
 	return st, nil
@@ -196,18 +215,65 @@ func (p *Pipeline) onTCPSegment(ts int64, info *packet.Info) {
 	})
 }
 
-func (p *Pipeline) parseDNS(ts int64, info *packet.Info, transport uint8, msg []byte) {
-	if len(msg) < 12 {
-		if p.stats != nil {
-			p.stats.DNSMalformed++
-		}
+// report hands a problem found inside Add to the file's ErrorFunc; an
+// error it returns stops ReadFile after the current packet.
+func (p *Pipeline) report(e *decode.Error) {
+	if p.onErr == nil || p.abort != nil {
 		return
 	}
+	if err := p.onErr(e); err != nil {
+		p.abort = err
+	}
+}
+
+func (p *Pipeline) onProblem(pr assemble.Problem) {
+	if p.stats != nil {
+		p.stats.FragmentProblems++
+	}
+	sev := decode.Note
+	if pr.Kind == assemble.TrackerFull || pr.Kind == assemble.ReassemblyMemory {
+		sev = decode.Warning // one of our bounds, not the traffic: partial results
+	}
+	p.report(&decode.Error{File: p.name, Offset: p.offset, Err: pr, Kind: pr.Kind.String(), Severity: sev})
+}
+
+// malformedDNS reports a port-53 payload that is not well-formed DNS, as a
+// note: the capture holds the packet intact, and what decoded is kept.
+func (p *Pipeline) malformedDNS(info *packet.Info, transport uint8, kept bool, err error) {
+	if p.stats != nil {
+		p.stats.DNSMalformed++
+	}
+	proto, what := "UDP", "kept as far as it decoded"
+	if transport == flow.ProtoTCP {
+		proto = "TCP"
+	}
+	if !kept {
+		what = "not kept"
+	}
+	p.report(&decode.Error{File: p.name, Offset: p.offset, Kind: KindMalformedDNS, Severity: decode.Note,
+		Err: fmt.Errorf("malformed DNS message (%s %s → %s, %s): %w", proto,
+			netipPort(info.Src, info.SrcPort), netipPort(info.Dst, info.DstPort), what, err)})
+}
+
+func netipPort(a flow.Addr, port uint16) string {
+	if a.Is4() {
+		return fmt.Sprintf("%s:%d", a, port)
+	}
+	return fmt.Sprintf("[%s]:%d", a, port)
+}
+
+func (p *Pipeline) parseDNS(ts int64, info *packet.Info, transport uint8, msg []byte) {
 	m := &p.msg
 	answers := m.Answers[:0]
 	*m = flow.DNSMessage{Answers: answers}
-	if err := dns.Parse(msg, m); err != nil && p.stats != nil {
-		p.stats.DNSMalformed++
+	if err := dns.Parse(msg, m); err != nil {
+		// A message without a whole header is not DNS at all: nothing
+		// to keep. Otherwise the header and what decoded before the
+		// damage is a row.
+		p.malformedDNS(info, transport, len(msg) >= 12, err)
+		if len(msg) < 12 {
+			return
+		}
 	}
 	m.TS = ts
 	m.Transport = transport
