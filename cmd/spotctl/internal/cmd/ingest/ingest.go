@@ -305,7 +305,15 @@ func readOne(pipe *evidence.Pipeline, path string, idx uint32, opts *Options, wa
 			em.Errors = append(em.Errors, flowstore.EvidenceError{Offset: off, Message: msg})
 		}
 	}
-	ev, err := input.Open(path)
+	var ev *input.Evidence
+	var err error
+	if path == "-" {
+		// Standard input through the streams, not os.Stdin, so it is
+		// testable like every other stream.
+		ev, err = input.OpenReader("-", opts.IO.In)
+	} else {
+		ev, err = input.Open(path)
+	}
 	if err != nil {
 		warn(err.Error())
 		note(-1, err.Error())
