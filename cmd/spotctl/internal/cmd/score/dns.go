@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
-	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmdutil"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/iostreams"
 	"github.com/spotctl/spotctl/decode/flow"
 	"github.com/spotctl/spotctl/detect/filter"
@@ -51,8 +49,7 @@ popular. The source used is printed on stderr.
 		},
 	}
 	addCommonFlags(cmd.Flags(), o)
-	cmd.Flags().StringVar(&o.TopDomains, "top-domains", "", "popular domains: a rank,domain list (Tranco, Umbrella, Alexa)")
-	cmd.Flags().StringVar(&o.UserDomain, "user-domain", "", "your organisation's own domain label (e.g. example for example.com): scored as its own class")
+	AddDNSModelFlags(cmd.Flags(), o)
 	return cmd
 }
 
@@ -107,17 +104,9 @@ func runDNS(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	var popular words.Popular
-	if o.TopDomains != "" {
-		f, err := os.Open(o.TopDomains)
-		if err != nil {
-			return cmdutil.FlagErrorf("--top-domains: %v", err)
-		}
-		popular, err = words.ReadPopular(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("--top-domains %s: %w", o.TopDomains, err)
-		}
+	popular, err := o.LoadPopular()
+	if err != nil {
+		return err
 	}
 	c, cleanup, partial, err := openInputs(ctx, o)
 	if err != nil {
@@ -139,13 +128,7 @@ func runDNS(ctx context.Context, o *Options) error {
 	if o.filtering() {
 		maxResults = 0 // filter first, then cut to --top
 	}
-	res, err := suspicious.RunDNS(ctx, evs, suspicious.DNSRunOptions{
-		DNSOptions:   suspicious.DNSOptions{Loc: o.Loc, UserDomain: o.UserDomain, Popular: popular},
-		LDA:          o.LDA,
-		Float32Theta: o.Precision == 32,
-		Threshold:    o.suspiciousThreshold(),
-		MaxResults:   maxResults,
-	})
+	res, err := suspicious.RunDNS(ctx, evs, o.DNSRunOptions(popular, maxResults))
 	if err != nil {
 		return err
 	}

@@ -185,13 +185,7 @@ func runFlows(ctx context.Context, o *Options) error {
 	if o.filtering() {
 		maxResults = 0 // filter first, then cut to --top
 	}
-	res, err := suspicious.RunFlows(ctx, &cf.Cols, suspicious.FlowOptions{
-		Loc:          o.Loc,
-		LDA:          o.LDA,
-		Float32Theta: o.Precision == 32,
-		Threshold:    o.suspiciousThreshold(),
-		MaxResults:   maxResults,
-	})
+	res, err := suspicious.RunFlows(ctx, &cf.Cols, o.FlowRunOptions(maxResults))
 	if err != nil {
 		return err
 	}

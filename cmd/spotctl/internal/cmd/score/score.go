@@ -23,6 +23,7 @@ import (
 	"github.com/spotctl/spotctl/detect/filter"
 	"github.com/spotctl/spotctl/detect/lda"
 	"github.com/spotctl/spotctl/detect/suspicious"
+	"github.com/spotctl/spotctl/detect/words"
 	"github.com/spotctl/spotctl/flowstore"
 	"github.com/spotctl/spotctl/report"
 )
@@ -76,17 +77,10 @@ count. See docs/algorithms.md.`,
 }
 
 func addCommonFlags(fs *pflag.FlagSet, o *Options) {
-	d := lda.DefaultOptions()
 	fs.IntVarP(&o.Top, "top", "n", 50, "print the N lowest scores")
 	fs.BoolVar(&o.All, "all", false, "print every result at or under the threshold (no --top limit)")
 	fs.Float64Var(&o.Threshold, "threshold", 1, fmt.Sprintf("keep only scores in (-1, T]; Spot's operational TOL was %g", suspicious.DefaultThreshold))
-	fs.Uint64Var(&o.LDA.Seed, "seed", d.Seed, "LDA initialisation seed")
-	fs.IntVar(&o.LDA.Topics, "topics", d.Topics, "LDA topics (K)")
-	fs.IntVar(&o.LDA.Iterations, "iterations", d.Iterations, "EM iterations")
-	fs.Float64Var(&o.LDA.Alpha, "alpha", d.Alpha, "document concentration (> 1)")
-	fs.Float64Var(&o.LDA.Eta, "eta", d.Eta, "topic concentration (> 1)")
-	fs.StringVar(&o.TZ, "tz", "UTC", "time zone of the hour in the words (IANA name, e.g. Europe/Berlin)")
-	fs.IntVar(&o.Precision, "precision", 64, "64, or 32 to round the topic mixtures through float32 as Spot's --precision 32 did")
+	AddModelFlags(fs, o)
 	o.Output.AddFlags(fs)
 	o.Filter.AddFlags(fs)
 	fs.StringVar(&o.FailOn, "fail-on", "", "exit 4 when printed results match this filter, e.g. 'score < 1e-6' (see --fail-on-count)")
@@ -136,6 +130,40 @@ func (o *Options) validate(args []string) error {
 	if math.IsNaN(o.Threshold) {
 		return cmdutil.FlagErrorf("--threshold must be a number")
 	}
+	if err := o.ValidateModel(); err != nil {
+		return err
+	}
+	if strings.EqualFold(o.Output.Format, "spot") {
+		o.Spot = true
+		o.Output.Format = "tsv"
+	}
+	return nil
+}
+
+// AddModelFlags registers the flags that shape the model and so the scores
+// (--seed, --topics, --iterations, --alpha, --eta, --tz, --precision, and
+// for DNS --top-domains, --user-domain). spotctl export takes the same ones
+// so that its scores are those of spotctl score.
+func AddModelFlags(fs *pflag.FlagSet, o *Options) {
+	d := lda.DefaultOptions()
+	fs.Uint64Var(&o.LDA.Seed, "seed", d.Seed, "LDA initialisation seed")
+	fs.IntVar(&o.LDA.Topics, "topics", d.Topics, "LDA topics (K)")
+	fs.IntVar(&o.LDA.Iterations, "iterations", d.Iterations, "EM iterations")
+	fs.Float64Var(&o.LDA.Alpha, "alpha", d.Alpha, "document concentration (> 1)")
+	fs.Float64Var(&o.LDA.Eta, "eta", d.Eta, "topic concentration (> 1)")
+	fs.StringVar(&o.TZ, "tz", "UTC", "time zone of the hour in the words (IANA name, e.g. Europe/Berlin)")
+	fs.IntVar(&o.Precision, "precision", 64, "64, or 32 to round the topic mixtures through float32 as Spot's --precision 32 did")
+}
+
+// AddDNSModelFlags registers the DNS model's flags (--top-domains,
+// --user-domain).
+func AddDNSModelFlags(fs *pflag.FlagSet, o *Options) {
+	fs.StringVar(&o.TopDomains, "top-domains", "", "popular domains: a rank,domain list (Tranco, Umbrella, Alexa)")
+	fs.StringVar(&o.UserDomain, "user-domain", "", "your organisation's own domain label (e.g. example for example.com): scored as its own class")
+}
+
+// ValidateModel checks the model flags and resolves --tz.
+func (o *Options) ValidateModel() error {
 	if o.LDA.Topics < 1 {
 		return cmdutil.FlagErrorf("--topics must be at least 1")
 	}
@@ -156,11 +184,49 @@ func (o *Options) validate(args []string) error {
 		return cmdutil.FlagErrorf("--tz %q: %v", o.TZ, err)
 	}
 	o.Loc = loc
-	if strings.EqualFold(o.Output.Format, "spot") {
-		o.Spot = true
-		o.Output.Format = "tsv"
-	}
 	return nil
+}
+
+// FlowRunOptions are the detector's options for these flags: at most
+// maxResults selected (≤ 0: every score in (-1, --threshold]).
+func (o *Options) FlowRunOptions(maxResults int) suspicious.FlowOptions {
+	return suspicious.FlowOptions{
+		Loc:          o.Loc,
+		LDA:          o.LDA,
+		Float32Theta: o.Precision == 32,
+		Threshold:    o.suspiciousThreshold(),
+		MaxResults:   maxResults,
+	}
+}
+
+// DNSRunOptions is FlowRunOptions for DNS, with the popular domains of
+// LoadPopular.
+func (o *Options) DNSRunOptions(popular words.Popular, maxResults int) suspicious.DNSRunOptions {
+	return suspicious.DNSRunOptions{
+		DNSOptions:   suspicious.DNSOptions{Loc: o.Loc, UserDomain: o.UserDomain, Popular: popular},
+		LDA:          o.LDA,
+		Float32Theta: o.Precision == 32,
+		Threshold:    o.suspiciousThreshold(),
+		MaxResults:   maxResults,
+	}
+}
+
+// LoadPopular reads --top-domains; without it the popular domains are
+// learned from the case (nil).
+func (o *Options) LoadPopular() (words.Popular, error) {
+	if o.TopDomains == "" {
+		return nil, nil
+	}
+	f, err := os.Open(o.TopDomains)
+	if err != nil {
+		return nil, cmdutil.FlagErrorf("--top-domains: %v", err)
+	}
+	defer f.Close()
+	popular, err := words.ReadPopular(f)
+	if err != nil {
+		return nil, fmt.Errorf("--top-domains %s: %w", o.TopDomains, err)
+	}
+	return popular, nil
 }
 
 func (o *Options) suspiciousThreshold() float64 {
