@@ -31,6 +31,11 @@ type EvidenceFile struct {
 	Last        int64           `json:"last"`        // Unix ns of the last packet or flow; 0 when none
 	ErrorCount  uint64          `json:"error_count"` // all problems, also those not listed in Errors
 	Errors      []EvidenceError `json:"errors"`      // the first problems, capped by the caller
+	// Notes are malformed traffic the file recorded intact (e.g. port-53
+	// payloads that are not well-formed DNS): not problems of the
+	// evidence, so not in ErrorCount. Absent when there were none.
+	NoteCount uint64          `json:"note_count,omitempty"`
+	Notes     []EvidenceError `json:"notes,omitempty"` // the first notes, capped by the caller
 }
 
 // EvidenceError is one problem in an evidence file (decode.Error's fields).

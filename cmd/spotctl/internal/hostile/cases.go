@@ -25,8 +25,12 @@ type Case struct {
 	Legit []LegitCall
 	// Export is true when the legitimate exported flow is in the evidence.
 	Export bool
-	// Warn is true when the ingest must warn, naming a file and an offset.
+	// Warn is true when the ingest must warn (exit 3), naming every
+	// hostile file with an offset.
 	Warn bool
+	// Note is true when the ingest must print notes (malformed traffic,
+	// exit 0) naming every hostile file with an offset.
+	Note bool
 	// Args are extra ingest flags.
 	Args []string
 }
@@ -35,8 +39,8 @@ type Case struct {
 func Cases() []Case {
 	two := []LegitCall{{"before", 0}, {"after", 1}}
 	return []Case{
-		{Name: "dns-udp", Build: dnsCase(false), Legit: two},
-		{Name: "dns-tcp", Build: dnsCase(true), Legit: two},
+		{Name: "dns-udp", Build: dnsCase(false), Legit: two, Note: true},
+		{Name: "dns-tcp", Build: dnsCase(true), Legit: two, Note: true},
 		{Name: "ipfix-abuse-pcap", Build: exportsInPcap(false), Legit: two, Export: true, Warn: true},
 		{Name: "v9-abuse-pcap", Build: exportsInPcap(true), Legit: two, Export: true, Warn: true},
 		{Name: "export-abuse-raw", Build: exportsRaw, Legit: two, Export: true, Warn: true},
@@ -49,7 +53,7 @@ func Cases() []Case {
 		// The same flood with a smaller flow table: the bound the
 		// operator can set when the default is too big for the machine.
 		{Name: "unique-flows-max-flows-100k", Build: uniqueFlows, Legit: two, Args: []string{"--max-flows", "100000"}},
-		{Name: "fragment-flood", Build: fragmentFlood, Legit: two},
+		{Name: "fragment-flood", Build: fragmentFlood, Legit: two, Warn: true},
 	}
 }
 

@@ -15,10 +15,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spotctl/spotctl/flowstore"
 )
 
 // -long runs the full-size variants (10^7 flows, 10^6 fragments, a 1 GiB
@@ -206,7 +209,18 @@ func fileSizes(paths []string) (n int64) {
 	return n
 }
 
-var warnLine = regexp.MustCompile(`(?m)^warning: (.+?): offset (\d+): (.*)$`)
+// problemLine is one problem printed in full; moreLine counts those of a
+// kind that were not.
+var (
+	problemLine = regexp.MustCompile(`(?m)^(warning|note): (.+?): offset (\d+): (.*)$`)
+	moreLine    = regexp.MustCompile(`(?m)^(warning|note): (.+?): (\d+) more "(.*)" (?:warnings|notes) not shown \((\d+) in all`)
+)
+
+// maxLinesPerFile bounds the stderr lines an ingest may print per evidence
+// file, whatever the number of bad records in it: ingest prints 10
+// problems per kind and file and one line counting the rest, and these
+// files hold at most a handful of kinds each.
+const maxLinesPerFile = 100
 
 func TestHostileEvidence(t *testing.T) {
 	needBinary(t)
@@ -233,34 +247,51 @@ func TestHostileEvidence(t *testing.T) {
 			if r.maxRSSKB > memLimitKB {
 				t.Errorf("ingest peak RSS %d MB, over the %d MB bound (flags %q)", r.maxRSSKB>>10, memLimitKB>>10, c.Args)
 			}
-			warns := warnLine.FindAllStringSubmatch(stderr, -1)
+			problems := problemLine.FindAllStringSubmatch(stderr, -1)
 			lines := strings.Count(stderr, "\n")
-			// Every hostile file (all but the legit-* and after.pcap ones)
-			// must be named, with an offset, by at least one warning.
-			var unnamed []string
-			for _, p := range paths {
-				if b := filepath.Base(p); strings.HasPrefix(b, "legit-") || b == "after.pcap" {
-					continue
-				}
-				found := false
-				for _, w := range warns {
-					found = found || w[1] == p
-				}
-				if !found {
-					unnamed = append(unnamed, filepath.Base(p))
-				}
+			if lines > maxLinesPerFile*len(paths) {
+				t.Errorf("%d stderr lines for %d files: not bounded (at most %d per file)", lines, len(paths), maxLinesPerFile)
 			}
-			if c.Warn {
+			// Every hostile file (all but the legit-* and after.pcap ones)
+			// must be named, with an offset, by at least one problem of
+			// the expected severity.
+			unnamed := func(sev string) (missing []string) {
+				for _, p := range paths {
+					if b := filepath.Base(p); strings.HasPrefix(b, "legit-") || b == "after.pcap" {
+						continue
+					}
+					found := false
+					for _, w := range problems {
+						found = found || (w[1] == sev && w[2] == p)
+					}
+					if !found {
+						missing = append(missing, filepath.Base(p))
+					}
+				}
+				return missing
+			}
+			switch {
+			case c.Warn:
 				if r.code != 3 {
 					t.Errorf("ingest: exit %d, want 3 (damaged evidence reported)", r.code)
 				}
-				if len(unnamed) > 0 {
-					t.Errorf("no warning names %v with an offset; stderr:\n%s", unnamed, tail(stderr, 3000))
+				if u := unnamed("warning"); len(u) > 0 {
+					t.Errorf("no warning names %v with an offset; stderr:\n%s", u, tail(stderr, 3000))
+				}
+			case c.Note:
+				if r.code != 0 {
+					t.Errorf("ingest: exit %d, want 0 (notes only)", r.code)
 				}
 			}
-			first := "" // the first warning, with the temporary directory cut
-			if len(warns) > 0 {
-				first = warns[0][0]
+			if c.Note {
+				if u := unnamed("note"); len(u) > 0 {
+					t.Errorf("no note names %v with an offset; stderr:\n%s", u, tail(stderr, 3000))
+				}
+			}
+			checkCounts(t, casePath, stderr)
+			first := "" // the first problem, with the temporary directory cut
+			if len(problems) > 0 {
+				first = problems[0][0]
 			} else if lines > 0 {
 				first = strings.SplitN(stderr, "\n", 2)[0]
 			}
@@ -270,6 +301,48 @@ func TestHostileEvidence(t *testing.T) {
 				r.wall.Seconds(), r.maxRSSKB>>10, r.code, lines, mdEscape(tail(strings.ReplaceAll(first, dir+"/", ""), 160))))
 			t.Logf("generated in %v", genTime.Round(time.Millisecond))
 		})
+	}
+}
+
+// checkCounts asserts that what stderr shows of each file's problems adds
+// up to the counts in the case manifest: the lines printed in full plus the
+// numbers of the "N more … not shown" lines.
+func checkCounts(t *testing.T, casePath, stderr string) {
+	t.Helper()
+	manifests, _ := filepath.Glob(filepath.Join(casePath, "seg-*", "manifest.json"))
+	if len(manifests) != 1 {
+		t.Fatalf("segments: %v", manifests)
+	}
+	b, err := os.ReadFile(manifests[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m flowstore.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	shown := map[string]uint64{} // "warning FILE" → problems accounted for on stderr
+	for _, line := range strings.Split(stderr, "\n") {
+		if mm := moreLine.FindStringSubmatch(line); mm != nil {
+			n, _ := strconv.ParseUint(mm[3], 10, 64)
+			shown[mm[1]+" "+mm[2]] += n
+			continue
+		}
+		for _, sev := range []string{"warning", "note"} {
+			for _, e := range m.Evidence {
+				if strings.HasPrefix(line, sev+": "+e.Path+": ") {
+					shown[sev+" "+e.Path]++
+				}
+			}
+		}
+	}
+	for _, e := range m.Evidence {
+		if got := shown["warning "+e.Path]; got != e.ErrorCount {
+			t.Errorf("%s: stderr accounts for %d warnings, the manifest counts %d", filepath.Base(e.Path), got, e.ErrorCount)
+		}
+		if got := shown["note "+e.Path]; got != e.NoteCount {
+			t.Errorf("%s: stderr accounts for %d notes, the manifest counts %d", filepath.Base(e.Path), got, e.NoteCount)
+		}
 	}
 }
 

@@ -64,12 +64,20 @@ timeout. DNS messages on port 53 (UDP and TCP) are kept from the same pass.
 Ingesting into an existing case adds a new segment; nothing already in the
 case is rewritten. A killed ingest leaves the case as it was.
 
+Problems are printed on stderr with their file and byte offset: "warning:"
+for damaged evidence or a bound reached (a template cache, the fragment
+tracker), "note:" for malformed traffic the evidence recorded intact (a
+port-53 payload that is not well-formed DNS, fragments that overlap with
+different bytes). At most 10 of each kind per file are printed; a last line
+per kind counts the rest. The case manifest counts them all (spotctl info).
+
 EXIT STATUS
-  0  every file was read completely
-  1  nothing usable (no file could be read), or --strict and any problem
+  0  every file was read completely (notes, if any, were printed)
+  1  nothing usable (no file could be read), or --strict and any warning
   2  usage error
-  3  some evidence was damaged: it was reported with file and byte offset,
-     and everything readable was ingested`,
+  3  some evidence was damaged or a bound was reached: each problem was
+     reported as a warning with file and byte offset, and everything
+     readable was ingested`,
 		Example: `  spotctl ingest capture.pcap -o case1
   spotctl ingest /evidence/rotated/ -o case1        # a directory of rotated captures
   zcat big.pcap.gz | spotctl ingest - -o case1`,
@@ -125,7 +133,7 @@ EXIT STATUS
 	f.UintSliceVar(&opts.NetFlowPorts, "netflow-ports", nil, "UDP ports whose datagrams are always decoded as exports (elsewhere only datagrams with a valid export header are)")
 	f.BoolVar(&opts.Evidence.NetFlow.ApplySampling, "apply-sampling", false, "multiply NetFlow/IPFIX packet and byte counters by the exporter's sampling interval")
 	f.StringVar(&logTZ, "log-tz", "", "time zone of text flow logs whose times carry no offset, e.g. nfdump CSV (default UTC)")
-	f.BoolVar(&opts.Strict, "strict", false, "any evidence problem is fatal and nothing is written")
+	f.BoolVar(&opts.Strict, "strict", false, "any evidence problem (warning) is fatal and nothing is written; notes are not")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no progress and no summary on stderr (warnings still)")
 	return cmd
 }
@@ -220,18 +228,21 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	problems := 0
 	usable := 0
-	warn := func(msg string) {
+	say := func(sev decode.Severity, msg string) {
 		if bar != nil {
 			fmt.Fprint(ios.ErrOut, "\r\x1b[K")
 		}
-		fmt.Fprintf(ios.ErrOut, "warning: %s\n", textsafe.Terminal(msg))
+		fmt.Fprintf(ios.ErrOut, "%s: %s\n", sev, textsafe.Terminal(msg))
 	}
+	warn := func(msg string) { say(decode.Warning, msg) }
+	plog := newProblemLog(say)
 	for i, path := range files {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		label.Store(filepath.Base(path))
-		ev, fileMan, err := readOne(pipe, path, uint32(i), opts, warn, &problems, func(ev *input.Evidence) { current.Store(ev) })
+		ev, fileMan, err := readOne(pipe, path, uint32(i), opts, warn, plog, &problems, func(ev *input.Evidence) { current.Store(ev) })
+		plog.done(path)
 		current.Store(nil)
 		if ev != nil {
 			doneBytes.Add(fileMan.Size)
@@ -248,14 +259,19 @@ func Run(ctx context.Context, opts *Options) error {
 			return fmt.Errorf("write case %s: %w", opts.Case, writeErr)
 		}
 	}
-	if err := pipe.Flush(func(e *decode.Error) error {
+	err = pipe.Flush(func(e *decode.Error) error {
+		plog.add(e)
+		if e.Severity == decode.Note {
+			return nil
+		}
 		problems++
-		warn(e.Error())
 		if opts.Strict {
 			return e
 		}
 		return nil
-	}); err != nil {
+	})
+	plog.done(allEvidence)
+	if err != nil {
 		return fmt.Errorf("--strict: %w", err)
 	}
 	bar.Stop()
@@ -280,6 +296,9 @@ func Run(ctx context.Context, opts *Options) error {
 		}
 		fmt.Fprintf(ios.ErrOut, "ingested %d file(s), %d packets: %d flows, %d DNS messages → %s (segment %d)\n",
 			usable, pk, flows.Load(), msgs.Load(), textsafe.Terminal(opts.Case), man.Segment)
+		if plog.notes > 0 {
+			fmt.Fprintf(ios.ErrOut, "%d note(s) on malformed traffic in the evidence (kept as far as it decoded; the case manifest lists the first of each file)\n", plog.notes)
+		}
 	}
 	if problems > 0 {
 		return &cmdutil.PartialError{Problems: problems}
@@ -287,13 +306,17 @@ func Run(ctx context.Context, opts *Options) error {
 	return nil
 }
 
-// maxListedErrors caps the problems listed per file in the manifest; all
-// of them are counted.
+// maxListedErrors caps the problems (and, separately, the notes) listed
+// per file in the manifest; all of them are counted.
 const maxListedErrors = 100
+
+// allEvidence is the file name of problems that concern the whole ingest
+// (decode/evidence reports NetFlow data that never met its template so).
+const allEvidence = "(all evidence)"
 
 // readOne reads one evidence file through the pipeline and describes it for
 // the manifest. A returned error means the file was unusable as a whole.
-func readOne(pipe *evidence.Pipeline, path string, idx uint32, opts *Options, warn func(string), problems *int, opened func(*input.Evidence)) (*input.Evidence, flowstore.EvidenceFile, error) {
+func readOne(pipe *evidence.Pipeline, path string, idx uint32, opts *Options, warn func(string), plog *problemLog, problems *int, opened func(*input.Evidence)) (*input.Evidence, flowstore.EvidenceFile, error) {
 	em := flowstore.EvidenceFile{Path: path}
 	if abs, err := filepath.Abs(path); err == nil && path != "-" {
 		em.Path = abs
@@ -323,7 +346,16 @@ func readOne(pipe *evidence.Pipeline, path string, idx uint32, opts *Options, wa
 	opened(ev)
 	em.Format, em.Compression = ev.Format, ev.Compression
 	onErr := func(e *decode.Error) error {
-		warn(e.Error())
+		plog.add(e)
+		if e.Severity == decode.Note {
+			// Malformed traffic, recorded intact: counted and listed, but
+			// neither a problem of the evidence nor a reason to stop.
+			em.NoteCount++
+			if len(em.Notes) < maxListedErrors {
+				em.Notes = append(em.Notes, flowstore.EvidenceError{Offset: e.Offset, Message: e.Err.Error()})
+			}
+			return nil
+		}
 		note(e.Offset, e.Err.Error())
 		if opts.Strict {
 			return e
