@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -48,7 +49,9 @@ Start with:  spotctl synth --inject all -o demo.pcap && spotctl ingest demo.pcap
 		c.GroupID = "topics"
 		cmd.AddCommand(c)
 	}
+	cmd.SetHelpCommand(newHelpCommand())
 	cmd.SetHelpCommandGroupID("topics")
+	markUsageErrors(cmd)
 	return cmd
 }
 
@@ -70,6 +73,11 @@ func Main(ios *iostreams.IOStreams, args []string) int {
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 		fmt.Fprintln(ios.ErrOut, "spotctl: interrupted")
 		return cmdutil.ExitInterrupted
+	}
+	if strings.HasPrefix(err.Error(), "unknown command ") {
+		// Cobra's text for an unknown command of the root (its Find
+		// returns it before any validator runs): a usage error.
+		err = &cmdutil.FlagError{Err: err}
 	}
 	var silent *cmdutil.SilentError
 	if !errors.As(err, &silent) {
