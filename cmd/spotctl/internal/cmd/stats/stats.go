@@ -218,6 +218,14 @@ func Run(ctx context.Context, opts *Options) error {
 	if err := aggregate(ctx, c, opts, aggs); err != nil {
 		return err
 	}
+	ios, output := opts.IO, opts.Output
+	var array *jsonArray
+	if format == report.FormatJSON {
+		// One array for all statistics: JSON Lines framed by jsonArray.
+		array = &jsonArray{w: opts.IO.Out}
+		ios = &iostreams.IOStreams{In: opts.IO.In, Out: array, ErrOut: opts.IO.ErrOut}
+		output.Format = string(report.FormatJSONL)
+	}
 	for i, a := range aggs {
 		sp := opts.Specs[i]
 		if format == report.FormatTable {
@@ -227,7 +235,7 @@ func Run(ctx context.Context, opts *Options) error {
 			fmt.Fprintln(opts.IO.Out, Heading(sp))
 		}
 		cols := Columns(sp)
-		w, _, err := opts.Output.NewRowWriter(opts.IO, cols)
+		w, _, err := output.NewRowWriter(ios, cols)
 		if err != nil {
 			return err
 		}
@@ -241,6 +249,9 @@ func Run(ctx context.Context, opts *Options) error {
 		if err := w.Flush(); err != nil {
 			return err
 		}
+	}
+	if array != nil {
+		return array.Close()
 	}
 	return nil
 }
