@@ -91,10 +91,19 @@ func Run(ctx context.Context, opts *Options) error {
 	var refs []ref
 	sorted := true
 	last := int64(-1 << 63)
+	var probe flow.DNSMessage
 	for _, s := range c.Segments() {
 		t, err := s.DNS()
 		if err != nil {
 			return err
+		}
+		// Check every column DNSAt reads now, before any row is printed:
+		// a corrupt column of a later segment must not surface after the
+		// rows of the sound ones went out.
+		if t.Rows() > 0 {
+			if err := t.DNSAt(0, &probe); err != nil {
+				return err
+			}
 		}
 		ts, err := t.Int64("ts")
 		if err != nil {

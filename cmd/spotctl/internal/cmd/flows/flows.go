@@ -128,15 +128,25 @@ type RowRef struct {
 // ordered by first packet time, ties broken by segment and row (ingest
 // order), so the order is total and deterministic. When the flows already
 // are in that order it costs one linear pass and no sort.
+//
+// Every column FlowAt reads is checked (CRC32C) before TimeOrder returns:
+// a caller that streams rows in this order would otherwise print the rows
+// of sound segments and only then meet a corrupt column of a later one.
 func TimeOrder(c *flowstore.Case) ([]*flowstore.Table, []RowRef, error) {
 	var refs []RowRef
 	var tables []*flowstore.Table
 	sorted := true
 	last := int64(math.MinInt64)
+	var probe flow.Record
 	for si, s := range c.Segments() {
 		t, err := s.Flows()
 		if err != nil {
 			return nil, nil, err
+		}
+		if t.Rows() > 0 {
+			if err := t.FlowAt(0, &probe); err != nil {
+				return nil, nil, err
+			}
 		}
 		if t.Rows() > math.MaxInt32 {
 			return nil, nil, fmt.Errorf("segment %d: %d flows is more than this command can order", s.Number, t.Rows())

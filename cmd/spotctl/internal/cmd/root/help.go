@@ -16,13 +16,26 @@ var helpTopics = []helpTopic{
 an unknown code must be treated as a failure.
 
   0    success (this includes "nothing suspicious found")
-  1    error: nothing usable in the evidence, a corrupt case, an I/O failure
+  1    error: nothing usable in the evidence, an I/O failure, or a corrupt
+       case: a column that fails its checksum or structure check is refused
+       by every command that reads it, with a message naming the file,
+       table, column and byte offset (spotctl verify checks every column)
   2    usage: unknown command or flag, bad argument
-  3    partial: some evidence was damaged or unreadable; everything readable was
-       used and the results were written, and each problem was reported on
-       stderr with its file and byte offset (use --strict to make it fatal)
+  3    partial: some evidence was damaged or unreadable, or a bound spotctl
+       keeps against hostile input was reached (NetFlow template cache,
+       fragment tracker); everything readable was used and the results were
+       written, and each problem was reported on stderr as a "warning:" line
+       with its file and byte offset (use --strict to make it fatal)
   4    findings matched a gate (--fail-on; reserved for the scoring commands)
   130  interrupted (Ctrl-C); a case being written is left as it was before
+
+Malformed traffic that the evidence recorded intact (a payload on port 53
+that is not well-formed DNS, fragments overlapping with different bytes) is
+reported as a "note:" line with file and offset and counted in the case
+manifest, but changes no exit code: the sender of a packet, not the
+evidence, chose those bytes, and one crafted packet must not make every
+analysis of a capture "partial". At most 10 warnings and 10 notes of each
+kind per file are printed; one more line per kind counts the rest.
 `,
 	},
 	{
@@ -56,6 +69,7 @@ Examples:
                     of JSON Lines, progress on stderr (screenshots, demos)
 NO_COLOR            spotctl prints no colour (it prints none today either)
 TZ                  does not change any output: machine formats are always UTC
+SPOTCTL_CPUPROFILE  write a Go CPU profile of the run to this file (go tool pprof)
 `,
 	},
 	{
