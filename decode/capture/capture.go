@@ -99,6 +99,8 @@ func (p *Pipeline) Frames() uint64 { return p.frames.Load() }
 
 // New returns a Pipeline that hands finished flows to emitFlow and DNS
 // messages to emitDNS. Both receive pointers valid only during the call.
+// A nil emitDNS means DNS is not wanted: port-53 payloads are then neither
+// parsed nor reported.
 func New(opts Options, emitFlow func(*flow.Record), emitDNS func(*flow.DNSMessage)) *Pipeline {
 	p := &Pipeline{emitDNS: emitDNS, onUDP: opts.OnDatagram}
 	ao := opts.Assemble
@@ -196,14 +198,14 @@ func (p *Pipeline) onDatagram(ts int64, info *packet.Info, payload []byte) {
 	if p.onUDP != nil {
 		p.onUDP(ts, p.offset, info, payload)
 	}
-	if info.Proto != flow.ProtoUDP || !isDNSPort(info) {
+	if info.Proto != flow.ProtoUDP || !isDNSPort(info) || p.emitDNS == nil {
 		return
 	}
 	p.parseDNS(ts, info, flow.ProtoUDP, payload)
 }
 
 func (p *Pipeline) onTCPSegment(ts int64, info *packet.Info) {
-	if !isDNSPort(info) {
+	if !isDNSPort(info) || p.emitDNS == nil {
 		return
 	}
 	key := dns.StreamKey{Src: info.Src, Dst: info.Dst, SrcPort: info.SrcPort, DstPort: info.DstPort, VLAN: info.VLAN}

@@ -165,3 +165,18 @@ func TestProblemStopsRead(t *testing.T) {
 		t.Fatalf("err %v, %d frames read, %d messages", err, st.Frames, len(msgs))
 	}
 }
+
+// Without a DNS consumer (ingest --netflow only) port-53 payloads are not
+// parsed, so they are not reported either.
+func TestNoDNSNoNotes(t *testing.T) {
+	pc := newTestPcap()
+	pc.ipv4(10, 53, 17, 1, 0, false, udp(40000, 53, []byte("no")))
+	p := New(DefaultOptions(), func(*flow.Record) {}, nil)
+	st, err := p.ReadFile(bytes.NewReader(pc.buf.Bytes()), "x.pcap", 0, func(e *decode.Error) error {
+		t.Errorf("reported %v", e)
+		return nil
+	})
+	if err != nil || st.DNSMalformed != 0 || st.DNSMessages != 0 || st.IPPackets != 1 {
+		t.Fatalf("err %v, stats %+v", err, st)
+	}
+}

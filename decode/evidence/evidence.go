@@ -94,7 +94,9 @@ func New(opts Options, emitFlow func(*flow.Record), emitDNS func(*flow.DNSMessag
 	co := opts.Capture
 	capFlow, capDNS := emitFlow, emitDNS
 	if opts.NetFlowMode == NetFlowOnly {
-		capFlow, capDNS = func(*flow.Record) {}, func(*flow.DNSMessage) {}
+		// Nothing of the capture but its exports is kept: DNS is not even
+		// parsed, so malformed DNS is not reported either.
+		capFlow, capDNS = func(*flow.Record) {}, nil
 	}
 	if opts.NetFlowMode != NetFlowOff {
 		co.OnDatagram = p.exportInCapture
