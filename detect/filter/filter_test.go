@@ -550,7 +550,9 @@ func TestSelectMatchesRows(t *testing.T) {
 	exprs := append(slices.Clone(nfdumpFilters),
 		"src net 10.0.0.0/8 and dst port 3 and bytes > 1k", "src net 1.0.0.0/8 and dst ip 192.168.0.7",
 		"proto udp and src port >= 2 and dst port < 5 and packets le 7 and not bytes gt 3000",
-		"bytes = 100 and src ip 3.0.0.9", "dst net 2001:db8::/32 and proto 6")
+		"bytes = 100 and src ip 3.0.0.9", "dst net 2001:db8::/32 and proto 6",
+		"dst port 3 or bytes > 2k", "not proto 6", "not (dst port 3 or src port 1) and proto 6",
+		"src port 1 or (dst port 2 and not bytes > 100) or dst net 2001:db8::/32 or flags S")
 	for _, e := range exprs {
 		f, err := Compile(e, Flow)
 		if err != nil {

@@ -43,6 +43,35 @@ func buildVec(n *node, row func(colRow) bool) vecFn {
 			return sel
 		}
 	}
+	if n.op == nOr {
+		// Each term tests only the rows no earlier term took; the result
+		// is the input minus the rows none took, in input order.
+		fns := make([]vecFn, len(n.kids))
+		for i, k := range n.kids {
+			fns[i] = buildVec(k, build(k, colAccess))
+		}
+		return func(c *FlowColumns, sel []int32) []int32 {
+			bufs := scratchPool.Get().(*[2][vecBlock]int32)
+			defer scratchPool.Put(bufs)
+			rest := append(bufs[0][:0], sel...)
+			for _, fn := range fns {
+				if len(rest) == 0 {
+					break
+				}
+				took := fn(c, append(bufs[1][:0], rest...))
+				rest = minus(rest, took)
+			}
+			return minus(sel, rest)
+		}
+	}
+	if n.op == nNot {
+		fn := buildVec(n.kids[0], build(n.kids[0], colAccess))
+		return func(c *FlowColumns, sel []int32) []int32 {
+			bufs := scratchPool.Get().(*[2][vecBlock]int32)
+			defer scratchPool.Put(bufs)
+			return minus(sel, fn(c, append(bufs[1][:0], sel...)))
+		}
+	}
 	if n.op == nLeaf && len(n.leaf.fields) == 1 && !n.leaf.icmp {
 		if fn := vecLeaf(n.leaf, row); fn != nil {
 			return fn
@@ -128,6 +157,24 @@ func vecLeaf(l *leaf, row func(colRow) bool) vecFn {
 	}
 	return nil
 }
+
+// minus removes from a the rows of b, a subsequence of a (both ascending),
+// in place.
+func minus(a, b []int32) []int32 {
+	out := a[:0]
+	j := 0
+	for _, v := range a {
+		if j < len(b) && b[j] == v {
+			j++
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// scratchPool holds the two block buffers of an "or" or "not" term.
+var scratchPool = sync.Pool{New: func() any { return new([2][vecBlock]int32) }}
 
 func rowFilter(c *FlowColumns, sel []int32, row func(colRow) bool) []int32 {
 	out := sel[:0]
