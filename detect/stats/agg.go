@@ -66,6 +66,8 @@ type Aggregator struct {
 	strID  map[string]uint32
 	rawID  [2]map[string]uint32 // [0] qname, [1] domain
 	groups int
+
+	fast fastState // the specialised loop's totals, merged into tab by finish
 }
 
 // NewAggregator checks the spec and returns an empty aggregator for it.
@@ -103,6 +105,7 @@ func NewAggregator(spec Spec) (*Aggregator, error) {
 	a.key = make([]uint64, a.width)
 	a.stride = a.width + 5
 	a.tab = make([]uint64, 1024*a.stride)
+	a.planFast()
 	return a, nil
 }
 
@@ -110,7 +113,10 @@ func NewAggregator(spec Spec) (*Aggregator, error) {
 func (a *Aggregator) Spec() Spec { return a.spec }
 
 // Groups is the number of groups so far.
-func (a *Aggregator) Groups() int { return a.groups }
+func (a *Aggregator) Groups() int {
+	a.mergeFast()
+	return a.groups
+}
 
 func maskWords(n int) (hi, lo uint64) {
 	switch {
@@ -230,6 +236,9 @@ type pending struct {
 func (a *Aggregator) AddFlows(c *filter.FlowColumns, sel []int32) error {
 	if a.spec.DNS() {
 		return fmt.Errorf("statistic %s counts DNS messages, not flows", a.spec.Name())
+	}
+	if a.fast.kind != fastNone && a.addFast(c, sel) {
+		return nil
 	}
 	w := a.width
 	if len(a.bkeys) < 2*blockRows*w {
@@ -417,6 +426,7 @@ func (a *Aggregator) addHashed(k []uint64, h uint64, packets, bytes uint64, firs
 
 // finish lays the groups out densely (keys, accs) for ranking.
 func (a *Aggregator) finish() {
+	a.mergeFast()
 	w, S := a.width, a.stride
 	a.keys, a.accs = a.keys[:0], a.accs[:0]
 	for j := 0; j+S <= len(a.tab); j += S {

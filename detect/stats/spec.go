@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spotctl/spotctl/detect/filter"
 )
 
 // Field is a grouping field.
@@ -267,4 +269,41 @@ func (s *Spec) validate() error {
 		return fmt.Errorf("the number of groups must not be negative")
 	}
 	return nil
+}
+
+// Needs returns the flow columns the statistic reads: the grouped fields
+// and the totals (first, last, packets, bytes).
+func (s Spec) Needs() filter.Need {
+	n := filter.NeedFirst | filter.NeedLast | filter.NeedPackets | filter.NeedBytes
+	for _, p := range s.Parts {
+		switch p.Field {
+		case SrcIP:
+			n |= filter.NeedSrc
+		case DstIP:
+			n |= filter.NeedDst
+		case IP:
+			n |= filter.NeedSrc | filter.NeedDst
+		case SrcPort:
+			n |= filter.NeedSrcPort
+		case DstPort:
+			n |= filter.NeedDstPort
+		case Port:
+			n |= filter.NeedSrcPort | filter.NeedDstPort
+		case Proto:
+			n |= filter.NeedProto
+		case Flags:
+			n |= filter.NeedTCPFlags
+		case SrcAS:
+			n |= filter.NeedSrcAS
+		case DstAS:
+			n |= filter.NeedDstAS
+		case AS:
+			n |= filter.NeedSrcAS | filter.NeedDstAS
+		case VLAN:
+			n |= filter.NeedVLAN
+		case Exporter:
+			n |= filter.NeedExporter
+		}
+	}
+	return n
 }

@@ -291,6 +291,15 @@ func aggregate(ctx context.Context, c *flowstore.Case, opts *Options, aggs []*st
 			flowAggs = append(flowAggs, a)
 		}
 	}
+	// Only the columns the filter and the statistics read are mapped and
+	// checksummed.
+	need := filter.NeedFirst | filter.NeedLast
+	if opts.flowFlt != nil {
+		need |= opts.flowFlt.Needs()
+	}
+	for _, a := range flowAggs {
+		need |= a.Spec().Needs()
+	}
 	var sel []int32
 	for _, s := range c.Segments() {
 		if err := ctx.Err(); err != nil {
@@ -301,14 +310,18 @@ func aggregate(ctx context.Context, c *flowstore.Case, opts *Options, aggs []*st
 			if err != nil {
 				return err
 			}
-			cols, err := FlowColumns(t)
+			cols, err := FlowColumns(t, need)
 			if err != nil {
 				return err
 			}
-			sel = selectFlows(cols, opts, sel[:0])
-			for _, a := range flowAggs {
-				if err := a.AddFlows(cols, sel); err != nil {
-					return err
+			// Filter and aggregate a chunk at a time, so that the columns
+			// both read are still cached and the selection stays small.
+			for lo := 0; lo < cols.N; lo += flowChunk {
+				sel = selectFlows(cols, opts, lo, min(lo+flowChunk, cols.N), sel[:0])
+				for _, a := range flowAggs {
+					if err := a.AddFlows(cols, sel); err != nil {
+						return err
+					}
 				}
 			}
 		}
@@ -334,12 +347,16 @@ func aggregate(ctx context.Context, c *flowstore.Case, opts *Options, aggs []*st
 	return nil
 }
 
-// selectFlows returns the rows that pass the filter and the time window.
-func selectFlows(cols *filter.FlowColumns, opts *Options, sel []int32) []int32 {
+// flowChunk is how many rows are filtered, then aggregated, at a time.
+const flowChunk = 1 << 14
+
+// selectFlows returns the rows of [lo, hi) that pass the filter and the
+// time window.
+func selectFlows(cols *filter.FlowColumns, opts *Options, lo, hi int, sel []int32) []int32 {
 	if opts.flowFlt != nil {
-		sel = opts.flowFlt.Select(cols, sel)
+		sel = opts.flowFlt.SelectRange(cols, lo, hi, sel)
 	} else {
-		for i := 0; i < cols.N; i++ {
+		for i := lo; i < hi; i++ {
 			sel = append(sel, int32(i))
 		}
 	}
@@ -382,9 +399,9 @@ func selectDNS(t *flowstore.Table, cols *stats.DNSColumns, opts *Options, sel []
 	return sel, nil
 }
 
-// FlowColumns views a flows table as filter columns (sparse columns that
-// a segment left out read as zero).
-func FlowColumns(t *flowstore.Table) (*filter.FlowColumns, error) {
+// FlowColumns views the columns of a flows table that need names as
+// filter columns (sparse columns that a segment left out read as zero).
+func FlowColumns(t *flowstore.Table, need filter.Need) (*filter.FlowColumns, error) {
 	c := &filter.FlowColumns{N: t.Rows()}
 	var errs []error
 	i64 := func(dst *[]int64, name string) {
@@ -417,28 +434,72 @@ func FlowColumns(t *flowstore.Table) (*filter.FlowColumns, error) {
 		*dst = v
 		errs = append(errs, err)
 	}
-	i64(&c.First, flowstore.ColFirst)
-	i64(&c.Last, flowstore.ColLast)
-	addr(&c.Src, flowstore.ColSrcIP)
-	addr(&c.Dst, flowstore.ColDstIP)
-	u16(&c.SrcPort, flowstore.ColSrcPort)
-	u16(&c.DstPort, flowstore.ColDstPort)
-	u8(&c.Proto, flowstore.ColProto)
-	u8(&c.TCPFlags, flowstore.ColTCPFlags)
-	u8(&c.ToS, flowstore.ColToS)
-	u16(&c.VLAN, flowstore.ColVLAN)
-	u64(&c.Packets, flowstore.ColPackets)
-	u64(&c.Bytes, flowstore.ColBytes)
-	u64(&c.OutPackets, flowstore.ColOutPackets)
-	u64(&c.OutBytes, flowstore.ColOutBytes)
-	addr(&c.Exporter, flowstore.ColExporter)
-	addr(&c.NextHop, flowstore.ColNextHop)
-	u32(&c.SrcAS, flowstore.ColSrcAS)
-	u32(&c.DstAS, flowstore.ColDstAS)
-	u32(&c.InIf, flowstore.ColInIf)
-	u32(&c.OutIf, flowstore.ColOutIf)
-	u8(&c.SrcMask, flowstore.ColSrcMask)
-	u8(&c.DstMask, flowstore.ColDstMask)
+	if need.Has(filter.NeedFirst) {
+		i64(&c.First, flowstore.ColFirst)
+	}
+	if need.Has(filter.NeedLast) {
+		i64(&c.Last, flowstore.ColLast)
+	}
+	if need.Has(filter.NeedSrc) {
+		addr(&c.Src, flowstore.ColSrcIP)
+	}
+	if need.Has(filter.NeedDst) {
+		addr(&c.Dst, flowstore.ColDstIP)
+	}
+	if need.Has(filter.NeedSrcPort) {
+		u16(&c.SrcPort, flowstore.ColSrcPort)
+	}
+	if need.Has(filter.NeedDstPort) {
+		u16(&c.DstPort, flowstore.ColDstPort)
+	}
+	if need.Has(filter.NeedProto) {
+		u8(&c.Proto, flowstore.ColProto)
+	}
+	if need.Has(filter.NeedTCPFlags) {
+		u8(&c.TCPFlags, flowstore.ColTCPFlags)
+	}
+	if need.Has(filter.NeedToS) {
+		u8(&c.ToS, flowstore.ColToS)
+	}
+	if need.Has(filter.NeedVLAN) {
+		u16(&c.VLAN, flowstore.ColVLAN)
+	}
+	if need.Has(filter.NeedPackets) {
+		u64(&c.Packets, flowstore.ColPackets)
+	}
+	if need.Has(filter.NeedBytes) {
+		u64(&c.Bytes, flowstore.ColBytes)
+	}
+	if need.Has(filter.NeedOutPackets) {
+		u64(&c.OutPackets, flowstore.ColOutPackets)
+	}
+	if need.Has(filter.NeedOutBytes) {
+		u64(&c.OutBytes, flowstore.ColOutBytes)
+	}
+	if need.Has(filter.NeedExporter) {
+		addr(&c.Exporter, flowstore.ColExporter)
+	}
+	if need.Has(filter.NeedNextHop) {
+		addr(&c.NextHop, flowstore.ColNextHop)
+	}
+	if need.Has(filter.NeedSrcAS) {
+		u32(&c.SrcAS, flowstore.ColSrcAS)
+	}
+	if need.Has(filter.NeedDstAS) {
+		u32(&c.DstAS, flowstore.ColDstAS)
+	}
+	if need.Has(filter.NeedInIf) {
+		u32(&c.InIf, flowstore.ColInIf)
+	}
+	if need.Has(filter.NeedOutIf) {
+		u32(&c.OutIf, flowstore.ColOutIf)
+	}
+	if need.Has(filter.NeedSrcMask) {
+		u8(&c.SrcMask, flowstore.ColSrcMask)
+	}
+	if need.Has(filter.NeedDstMask) {
+		u8(&c.DstMask, flowstore.ColDstMask)
+	}
 	for _, err := range errs {
 		if err != nil {
 			return nil, err

@@ -1,0 +1,409 @@
+package stats
+
+import (
+	"encoding/binary"
+	"math/bits"
+
+	"github.com/spotctl/spotctl/decode/flow"
+	"github.com/spotctl/spotctl/detect/filter"
+)
+
+// The statistics responders ask for most (top talkers by address, top
+// ports, protocols) group by one field without a time bin. For those,
+// AddFlows runs a loop written for the key's type instead of building a
+// word key per row: a port, protocol or flags value indexes a dense array
+// directly, and an IPv4 address (masked) probes a table of 32-bit keys
+// whose slots fit the L2 cache, with the totals in a parallel array. Rows
+// the fast loop cannot key (IPv6 addresses) go through the general table,
+// and both are merged into it before ranking, so the result does not depend
+// on the path a row took.
+
+// fastKind says which specialised loop serves a spec.
+type fastKind uint8
+
+const (
+	fastNone  fastKind = iota
+	fastSmall          // one 8- or 16-bit field
+	fastAddr           // one address field
+)
+
+// fastState holds the specialised accumulators between AddFlows calls.
+type fastState struct {
+	kind fastKind
+
+	// fastSmall: totals indexed by the field's value; flows == 0 is absent.
+	dense *[1 << 16]acc
+
+	// fastAddr: totals by masked IPv4 address in one table, or, once there
+	// are too many groups for the L2 cache, in 1<<partBits tables chosen by
+	// the key's hash, filled partition by partition from staged rows.
+	parts  []v4Table
+	stage  [][]staged // per partition, reused between chunks
+	staged int        // rows in stage, across AddFlows calls
+	zero   acc        // the address 0 (0.0.0.0 and ::), which marks empty slots
+	m4     uint32
+}
+
+// v4Table is an open-addressing table of IPv4 keys; keys[s] == 0 marks an
+// empty slot, and accs[s] are the totals of keys[s].
+type v4Table struct {
+	keys   []uint32
+	accs   []acc
+	used   int
+	shift  uint // 32 - log2(len(keys))
+	hshift uint // bits of the hash that chose the partition, skipped here
+}
+
+// staged is one row waiting in its partition's buffer.
+type staged struct {
+	k              uint32
+	first, last    int64
+	packets, bytes uint64
+}
+
+const (
+	// partBits partitions the groups into 256 tables once one table
+	// outgrows about half the L2 cache: a table of N slots takes 44N bytes.
+	partBits  = 8
+	partAbove = 1 << 13 // groups in the single table before partitioning
+	// chunkRows rows are staged before the partitions are filled: the
+	// staging buffers (40 bytes a row) and a partition's table stay cached
+	// while it is filled.
+	chunkRows = 1 << 17
+)
+
+// planFast picks the specialised loop for the spec, if there is one.
+func (a *Aggregator) planFast() {
+	if a.binOff >= 0 || len(a.parts) != 1 {
+		return
+	}
+	switch p := &a.parts[0]; p.Field {
+	case SrcPort, DstPort, Port, Proto, Flags, VLAN:
+		a.fast.kind = fastSmall
+	case SrcIP, DstIP, IP, Exporter:
+		a.fast.kind = fastAddr
+		a.fast.m4 = uint32(p.m4lo)
+	}
+}
+
+// fastColumns returns the key column(s) of the fast loop for c: the
+// either-side fields give two. ok is false when a column the loop reads is
+// shorter than N (a sparse column), which the general path handles.
+func (a *Aggregator) addFast(c *filter.FlowColumns, sel []int32) bool {
+	n := c.N
+	if len(c.First) < n || len(c.Last) < n || len(c.Packets) < n || len(c.Bytes) < n {
+		return false
+	}
+	t := &timeCols{first: c.First[:n], last: c.Last[:n], packets: c.Packets[:n], bytes: c.Bytes[:n]}
+	p := &a.parts[0]
+	switch a.fast.kind {
+	case fastSmall:
+		var k8 []uint8
+		var k16 []uint16
+		switch p.Field {
+		case SrcPort:
+			k16 = c.SrcPort
+		case DstPort:
+			k16 = c.DstPort
+		case Port:
+			if len(c.SrcPort) < n || len(c.DstPort) < n {
+				return false
+			}
+			a.ensureDense()
+			addDense(a.fast.dense, c.SrcPort[:n], sel, t)
+			addDense(a.fast.dense, c.DstPort[:n], sel, t)
+			return true
+		case VLAN:
+			k16 = c.VLAN
+		case Proto:
+			k8 = c.Proto
+		case Flags:
+			k8 = c.TCPFlags
+		}
+		if k8 != nil || p.Field == Proto || p.Field == Flags {
+			if len(k8) < n {
+				return false
+			}
+			a.ensureDense()
+			addDense(a.fast.dense, k8[:n], sel, t)
+			return true
+		}
+		if len(k16) < n {
+			return false
+		}
+		a.ensureDense()
+		addDense(a.fast.dense, k16[:n], sel, t)
+		return true
+	case fastAddr:
+		switch p.Field {
+		case SrcIP:
+			return a.addAddrs(c, c.Src, sel, t, 0)
+		case DstIP:
+			return a.addAddrs(c, c.Dst, sel, t, 0)
+		case Exporter:
+			return a.addAddrs(c, c.Exporter, sel, t, 0)
+		case IP:
+			if len(c.Src) < n || len(c.Dst) < n {
+				return false
+			}
+			a.addAddrs(c, c.Src, sel, t, 0)
+			a.addAddrs(c, c.Dst, sel, t, 1)
+			return true
+		}
+	}
+	return false
+}
+
+// timeCols are the value columns every flow statistic adds up, cut to N.
+type timeCols struct {
+	first, last    []int64
+	packets, bytes []uint64
+}
+
+func (a *Aggregator) ensureDense() {
+	if a.fast.dense == nil {
+		a.fast.dense = new([1 << 16]acc)
+	}
+}
+
+// addDense adds rows keyed by an 8- or 16-bit column; indexing a 65,536-entry
+// array by such a value needs no bounds check.
+func addDense[K uint8 | uint16](d *[1 << 16]acc, keys []K, sel []int32, t *timeCols) {
+	n := len(keys)
+	first, last, pk, by := t.first[:n], t.last[:n], t.packets[:n], t.bytes[:n]
+	if sel == nil {
+		for i, k := range keys {
+			d[k].add(first[i], last[i], pk[i], by[i])
+		}
+		return
+	}
+	for _, i := range sel {
+		if uint(i) >= uint(n) {
+			continue
+		}
+		d[keys[i]].add(first[i], last[i], pk[i], by[i])
+	}
+}
+
+// add counts one flow.
+func (e *acc) add(first, last int64, packets, bytes uint64) {
+	if e.flows == 0 {
+		e.first, e.last = first, last
+	}
+	e.flows++
+	e.packets += packets
+	e.bytes += bytes
+	e.first = min(e.first, first)
+	e.last = max(e.last, last)
+}
+
+const v4MappedWord = 0xffff << 16 // bytes 8..11 of ::ffff:a.b.c.d, read little-endian
+
+// addAddrs adds one address column (side 1 is the destination of an
+// either-side field, for the rows that fall back to the general path).
+// Random updates of a table larger than the cache cost a cache and a TLB
+// miss each, so with many groups rows are first staged by partition (across
+// calls, so that a caller may add a table in small chunks), then each
+// partition's table, small enough to stay cached, takes its rows in one go.
+func (a *Aggregator) addAddrs(c *filter.FlowColumns, addrs []flow.Addr, sel []int32, t *timeCols, side int) bool {
+	n := c.N
+	if len(addrs) < n {
+		return false
+	}
+	addrs = addrs[:n]
+	f := &a.fast
+	if f.parts == nil {
+		f.parts = []v4Table{newV4Table(12, 0)}
+	}
+	if sel == nil {
+		for i := range addrs {
+			a.addAddrRow(c, addrs, t, side, i)
+		}
+		return true
+	}
+	for _, i := range sel {
+		if uint(i) < uint(n) {
+			a.addAddrRow(c, addrs, t, side, int(i))
+		}
+	}
+	return true
+}
+
+// addAddrRow adds row i: an IPv4 address to the single table or its
+// partition's staging buffer, an IPv6 address through the general path.
+func (a *Aggregator) addAddrRow(c *filter.FlowColumns, addrs []flow.Addr, t *timeCols, side, i int) {
+	ad := &addrs[i]
+	w0 := binary.LittleEndian.Uint64(ad[0:8])
+	w1 := binary.LittleEndian.Uint64(ad[8:16])
+	if w0 != 0 || uint32(w1) != v4MappedWord {
+		if w0 != 0 || w1 != 0 {
+			a.flowKey(c, i, side)
+			a.add(t.packets[i], t.bytes[i], t.first[i], t.last[i])
+			return
+		}
+		w1 = 0 // :: groups with 0.0.0.0, as in the general path
+	}
+	f := &a.fast
+	k := bits.ReverseBytes32(uint32(w1>>32)) & f.m4
+	if k == 0 {
+		f.zero.add(t.first[i], t.last[i], t.packets[i], t.bytes[i])
+		return
+	}
+	if len(f.parts) == 1 {
+		f.parts[0].slot(k).add(t.first[i], t.last[i], t.packets[i], t.bytes[i])
+		if f.parts[0].used > partAbove {
+			f.partition()
+		}
+		return
+	}
+	p := (k * 0x9e3779b1) >> (32 - partBits)
+	f.stage[p] = append(f.stage[p], staged{k, t.first[i], t.last[i], t.packets[i], t.bytes[i]})
+	if f.staged++; f.staged >= chunkRows {
+		f.drain()
+	}
+}
+
+func newV4Table(bits, hshift uint) v4Table {
+	return v4Table{keys: make([]uint32, 1<<bits), accs: make([]acc, 1<<bits), shift: 32 - bits, hshift: hshift}
+}
+
+// partition moves the single table's groups into 1<<partBits tables.
+func (f *fastState) partition() {
+	one := f.parts[0]
+	f.parts = make([]v4Table, 1<<partBits)
+	f.stage = make([][]staged, 1<<partBits)
+	for p := range f.parts {
+		f.parts[p] = newV4Table(8, partBits)
+	}
+	for s, k := range one.keys {
+		if k != 0 {
+			*f.parts[(k*0x9e3779b1)>>(32-partBits)].slot(k) = one.accs[s]
+		}
+	}
+}
+
+// drain adds the staged rows, one partition at a time.
+func (f *fastState) drain() {
+	if len(f.parts) == 1 {
+		return
+	}
+	for p, rows := range f.stage {
+		tab := &f.parts[p]
+		for j := range rows {
+			r := &rows[j]
+			tab.slot(r.k).add(r.first, r.last, r.packets, r.bytes)
+		}
+		f.stage[p] = rows[:0]
+	}
+	f.staged = 0
+}
+
+// hash is the slot hash of key k: its top bits pick the slot. A
+// partitioned table skips the bits that picked the partition.
+func (t *v4Table) hash(k uint32) uint32 { return (k * 0x9e3779b1) << t.hshift }
+
+// slot returns the totals of key k, inserting it if it is new.
+func (t *v4Table) slot(k uint32) *acc {
+	mask := uint32(len(t.keys) - 1)
+	for s := t.hash(k) >> t.shift; ; s = (s + 1) & mask {
+		switch t.keys[s] {
+		case k:
+			return &t.accs[s]
+		case 0:
+			t.keys[s] = k
+			t.used++
+			if 2*t.used > len(t.keys) {
+				t.grow()
+				return t.slot(k)
+			}
+			return &t.accs[s]
+		}
+	}
+}
+
+// grow doubles the table.
+func (t *v4Table) grow() {
+	keys, accs := t.keys, t.accs
+	*t = v4Table{keys: make([]uint32, 2*len(keys)), accs: make([]acc, 2*len(keys)),
+		used: t.used, shift: t.shift - 1, hshift: t.hshift}
+	mask := uint32(len(t.keys) - 1)
+	for j, k := range keys {
+		if k == 0 {
+			continue
+		}
+		s := t.hash(k) >> t.shift
+		for t.keys[s] != 0 {
+			s = (s + 1) & mask
+		}
+		t.keys[s], t.accs[s] = k, accs[j]
+	}
+}
+
+// mergeFast moves the specialised totals into the general table and
+// empties them, so that ranking sees every group in one place.
+func (a *Aggregator) mergeFast() {
+	f := &a.fast
+	switch f.kind {
+	case fastSmall:
+		if f.dense == nil {
+			return
+		}
+		for v := range f.dense {
+			if e := &f.dense[v]; e.flows != 0 {
+				a.key[a.parts[0].off] = uint64(v)
+				a.merge(*e)
+				*e = acc{}
+			}
+		}
+	case fastAddr:
+		f.drain()
+		put := func(k uint32, e *acc) {
+			if e.flows == 0 {
+				return
+			}
+			off := a.parts[0].off
+			a.key[off], a.key[off+1] = 0, 0xffff<<32|uint64(k)
+			a.merge(*e)
+			*e = acc{}
+		}
+		put(0, &f.zero)
+		for p := range f.parts {
+			t := &f.parts[p]
+			for s, k := range t.keys {
+				if k != 0 {
+					put(k, &t.accs[s])
+					t.keys[s] = 0
+				}
+			}
+			t.used = 0
+		}
+	}
+}
+
+// merge adds the totals e under a.key.
+func (a *Aggregator) merge(e acc) {
+	w, S := a.width, a.stride
+	k := a.key
+	h := hashKey(k)
+	mask := uint64(len(a.tab)/S - 1)
+	for j := h & mask; ; j = (j + 1) & mask {
+		en := a.tab[int(j)*S : int(j)*S+S]
+		if en[w] == 0 {
+			copy(en, k)
+			en[w], en[w+1], en[w+2], en[w+3], en[w+4] = e.flows, e.packets, e.bytes, uint64(e.first), uint64(e.last)
+			a.groups++
+			if 2*a.groups > len(a.tab)/S {
+				a.grow()
+			}
+			return
+		}
+		if equalKey(en[:w], k) {
+			en[w] += e.flows
+			en[w+1] += e.packets
+			en[w+2] += e.bytes
+			en[w+3] = uint64(min(int64(en[w+3]), e.first))
+			en[w+4] = uint64(max(int64(en[w+4]), e.last))
+			return
+		}
+	}
+}
