@@ -9,7 +9,8 @@ import (
 // TestImportDirections keeps the architecture of style.md true as the code
 // grows: data flows decode → flowstore → detect → report and only
 // cmd/spotctl wires them; only cmd/spotctl touches cobra and the terminal;
-// only report/table draws tables; nothing links libpcap.
+// only report/table draws tables; only report/parquet links parquet-go;
+// nothing links libpcap.
 func TestImportDirections(t *testing.T) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
@@ -34,6 +35,7 @@ func TestImportDirections(t *testing.T) {
 		"github.com/spf13/cobra":            "cmd/spotctl",
 		"github.com/mattn/go-isatty":        "cmd/spotctl",
 		"github.com/olekukonko/tablewriter": "report/table",
+		"github.com/parquet-go/parquet-go":  "report/parquet",
 		"github.com/gopacket/gopacket/pcap": "nowhere (cgo libpcap)",
 		"github.com/google/gopacket/pcap":   "nowhere (cgo libpcap)",
 	}

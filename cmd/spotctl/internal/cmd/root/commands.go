@@ -5,6 +5,7 @@ import (
 
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/dns"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/eval"
+	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/export"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/flows"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/info"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/ingest"
@@ -23,6 +24,7 @@ func init() {
 		func(ios *iostreams.IOStreams) *cobra.Command { return dns.NewCmd(ios, nil) },
 		func(ios *iostreams.IOStreams) *cobra.Command { return stats.NewCmd(ios, nil) },
 		func(ios *iostreams.IOStreams) *cobra.Command { return score.NewCmd(ios) },
+		func(ios *iostreams.IOStreams) *cobra.Command { return export.NewCmd(ios, nil) },
 		func(ios *iostreams.IOStreams) *cobra.Command { return verify.NewCmd(ios, nil) },
 		func(ios *iostreams.IOStreams) *cobra.Command { return synth.NewCmd(ios, nil) },
 		func(ios *iostreams.IOStreams) *cobra.Command { return eval.NewCmd(ios) },
