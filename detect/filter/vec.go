@@ -158,19 +158,30 @@ func vecLeaf(l *leaf, row func(colRow) bool) vecFn {
 	return nil
 }
 
-// minus removes from a the rows of b, a subsequence of a (both ascending),
-// in place.
+// minus removes from a the rows of b, a subsequence of a, in place. Both
+// hold rows of one block (selectVec), so a row's offset from a[0] is below
+// vecBlock and indexes a mark array; the compaction has no branch to
+// mispredict.
 func minus(a, b []int32) []int32 {
-	out := a[:0]
-	j := 0
-	for _, v := range a {
-		if j < len(b) && b[j] == v {
-			j++
-			continue
-		}
-		out = append(out, v)
+	if len(b) == 0 || len(a) == 0 {
+		return a
 	}
-	return out
+	if len(b) == len(a) {
+		return a[:0]
+	}
+	var drop [vecBlock]bool
+	base := a[0]
+	for _, v := range b {
+		drop[uint32(v-base)&(vecBlock-1)] = true
+	}
+	n := 0
+	for _, v := range a {
+		a[n] = v
+		if !drop[uint32(v-base)&(vecBlock-1)] {
+			n++
+		}
+	}
+	return a[:n]
 }
 
 // scratchPool holds the two block buffers of an "or" or "not" term.
@@ -192,41 +203,45 @@ func vecCmp[T uint8 | uint16 | uint64](col func(*FlowColumns) []T, op cmpOp, v u
 		if len(sel) == 0 || int(sel[len(sel)-1]) >= len(s) {
 			return rowFilter(c, sel, row)
 		}
-		out := sel[:0]
+		// Keep-or-skip without a branch: every row is written, the
+		// count advances only for a match (out never overtakes sel).
+		n := 0
 		switch op {
 		case opEQ:
 			for _, i := range sel {
-				if uint64(s[i]) == v {
-					out = append(out, i)
-				}
+				sel[n] = i
+				n += b2i(uint64(s[i]) == v)
 			}
 		case opGT:
 			for _, i := range sel {
-				if uint64(s[i]) > v {
-					out = append(out, i)
-				}
+				sel[n] = i
+				n += b2i(uint64(s[i]) > v)
 			}
 		case opLT:
 			for _, i := range sel {
-				if uint64(s[i]) < v {
-					out = append(out, i)
-				}
+				sel[n] = i
+				n += b2i(uint64(s[i]) < v)
 			}
 		case opGE:
 			for _, i := range sel {
-				if uint64(s[i]) >= v {
-					out = append(out, i)
-				}
+				sel[n] = i
+				n += b2i(uint64(s[i]) >= v)
 			}
 		default:
 			for _, i := range sel {
-				if uint64(s[i]) <= v {
-					out = append(out, i)
-				}
+				sel[n] = i
+				n += b2i(uint64(s[i]) <= v)
 			}
 		}
-		return out
+		return sel[:n]
 	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // selPool recycles selection vectors: one escapes to the heap per Select
