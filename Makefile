@@ -6,7 +6,7 @@ FUZZTIME  ?= 10s
 BENCHTIME ?= 1x
 DEMO      ?= demo
 
-.PHONY: all build test bench demo fuzz lint clean eval
+.PHONY: all build test bench bench-nfdump demo fuzz lint clean eval
 
 all: build
 
@@ -26,6 +26,11 @@ lint:
 # ones (10 M flows/packets) build their inputs on first use under $TMPDIR.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+# spotctl against Debian's nfdump on the same ~10 M flows, in one run
+# (needs nfdump, nfpcapd, ~3 GB in $TMPDIR); docs/performance.md quotes it.
+bench-nfdump:
+	bash testdata/bench/vs-nfdump.sh
 
 # Runs every native fuzz target for FUZZTIME each (CI: 10s); see .ci/fuzz.
 fuzz:
