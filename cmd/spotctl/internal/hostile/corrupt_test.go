@@ -1,3 +1,5 @@
+//go:build unix
+
 package hostile
 
 import (
@@ -19,7 +21,7 @@ import (
 // caseCommand is one command that reads a case, and the tables it reads.
 type caseCommand struct {
 	name   string
-	args   []string // CASE stands for the case directory
+	args   []string // CASE stands for the case directory, OUT for a fresh output directory
 	tables []string
 }
 
@@ -35,6 +37,7 @@ var caseCommands = []caseCommand{
 	{"stats-dns", []string{"stats", "CASE", "-s", "domain", "-n", "5"}, []string{flowstore.TableDNS}},
 	{"score-flows", []string{"score", "flows", "CASE", "--iterations", "3", "--top", "5"}, []string{flowstore.TableFlows}},
 	{"score-dns", []string{"score", "dns", "CASE", "--iterations", "3", "--top", "5"}, []string{flowstore.TableDNS}},
+	{"export", []string{"export", "CASE", "--jsonl", "OUT"}, []string{flowstore.TableFlows, flowstore.TableDNS}},
 }
 
 // cli runs spotctl in-process, as a pipe sees it.
@@ -44,14 +47,47 @@ func cli(args ...string) (stdout, stderr string, code int) {
 	return out.String(), errOut.String(), code
 }
 
-func withCase(args []string, dir string) []string {
-	out := slices.Clone(args)
-	for i, a := range out {
-		if a == "CASE" {
-			out[i] = dir
+// run runs c on the case at dir and returns its exit code, stderr, and
+// what it wrote: stdout, then every file under OUT with its content, with
+// the case and output paths replaced by CASE and OUT.
+func (c caseCommand) run(t *testing.T, dir string) (code int, stderr, output string) {
+	t.Helper()
+	outDir := filepath.Join(t.TempDir(), "out")
+	args := slices.Clone(c.args)
+	for i, a := range args {
+		switch a {
+		case "CASE":
+			args[i] = dir
+		case "OUT":
+			args[i] = outDir
 		}
 	}
-	return out
+	stdout, stderr, code := cli(args...)
+	var b strings.Builder
+	b.WriteString(stdout)
+	filepath.WalkDir(outDir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(outDir, p)
+		content, _ := os.ReadFile(p)
+		fmt.Fprintf(&b, "\n== OUT/%s\n%s", rel, content)
+		return nil
+	})
+	output = strings.ReplaceAll(strings.ReplaceAll(b.String(), dir, "CASE"), outDir, "OUT")
+	return code, stderr, output
+}
+
+// files splits run's output into stdout and one entry per file.
+func files(output string) map[string]string {
+	m := map[string]string{}
+	parts := strings.Split(output, "\n== OUT/")
+	m[""] = parts[0]
+	for _, p := range parts[1:] {
+		name, content, _ := strings.Cut(p, "\n")
+		m[name] = content
+	}
+	return m
 }
 
 // smallCase builds a case of two segments: a synthetic capture, then
@@ -198,11 +234,11 @@ func TestCommandsRefuseCorruptCase(t *testing.T) {
 	clean := smallCase(t)
 	cleanOut := map[string]string{}
 	for _, c := range caseCommands {
-		out, stderr, code := cli(withCase(c.args, clean)...)
+		code, stderr, out := c.run(t, clean)
 		if code != 0 || out == "" {
 			t.Fatalf("%s on the sound case: exit %d, %d bytes out: %s", c.name, code, len(out), stderr)
 		}
-		cleanOut[c.name] = strings.ReplaceAll(out, clean, "CASE") // info prints the path
+		cleanOut[c.name] = out
 	}
 	if _, _, code := cli("verify", clean, "--no-evidence"); code != 0 {
 		t.Fatalf("verify of the sound case: exit %d", code)
@@ -227,14 +263,23 @@ func TestCommandsRefuseCorruptCase(t *testing.T) {
 				t.Errorf("verify: exit %d\n%s", code, out)
 			}
 			for _, c := range caseCommands {
-				out, stderr, code := cli(withCase(c.args, casePath)...)
-				out = strings.ReplaceAll(out, casePath, "CASE")
+				code, stderr, out := c.run(t, casePath)
 				reads := slices.Contains(c.tables, d.table)
 				switch {
 				case code == cmdutil.ExitError:
 					refused[c.name] = append(refused[c.name], d.name)
-					if out != "" {
-						t.Errorf("%s refused but printed %d bytes on stdout: %.200q", c.name, len(out), out)
+					// Nothing on stdout; files only if they are exactly
+					// what the sound case gives (export keeps the tables
+					// it finished before the damaged one) and none of the
+					// damaged table.
+					cleanFiles := files(cleanOut[c.name])
+					for name, content := range files(out) {
+						switch {
+						case name == "" && content != "":
+							t.Errorf("%s refused but printed %d bytes on stdout: %.200q", c.name, len(content), content)
+						case name != "" && (strings.HasPrefix(name, d.table+"/") || content != cleanFiles[name]):
+							t.Errorf("%s refused but left %s (%d bytes)", c.name, name, len(content))
+						}
 					}
 					for _, w := range d.want {
 						if !strings.Contains(stderr, w) {
@@ -283,11 +328,8 @@ func TestCommandsRefuseCorruptCase(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d damages over %d columns; refusals per command: %v", len(ds), len(columns), func() map[string]int {
-		m := map[string]int{}
-		for k, v := range refused {
-			m[k] = len(v)
-		}
-		return m
-	}())
+	recordFigure(t, fmt.Sprintf("| damages | %d (%d column parts over %d columns, 3 whole-file damages per table) | | |", len(ds), len(ds)-6, len(columns)))
+	for _, c := range caseCommands {
+		recordFigure(t, fmt.Sprintf("| %s | `spotctl %s` | %d | %d |", c.name, strings.Join(c.args, " "), len(refused[c.name]), len(ds)-len(refused[c.name])))
+	}
 }

@@ -288,7 +288,7 @@ func TestHostileEvidence(t *testing.T) {
 					t.Errorf("no note names %v with an offset; stderr:\n%s", u, tail(stderr, 3000))
 				}
 			}
-			checkCounts(t, casePath, stderr)
+			nWarn, nNote := checkCounts(t, casePath, stderr)
 			first := "" // the first problem, with the temporary directory cut
 			if len(problems) > 0 {
 				first = problems[0][0]
@@ -296,9 +296,9 @@ func TestHostileEvidence(t *testing.T) {
 				first = strings.SplitN(stderr, "\n", 2)[0]
 			}
 			checkLegit(t, casePath, c)
-			recordFigure(t, fmt.Sprintf("| %s | %s | %.1f MB | %.2f s | %d MB | exit %d | %d | %s |",
+			recordFigure(t, fmt.Sprintf("| %s | %s | %.1f MB | %.2f s | %d MB | exit %d | %d / %d | %d | %s |",
 				c.Name, map[bool]string{false: "short", true: "long"}[isLong()], float64(fileSizes(paths))/1e6,
-				r.wall.Seconds(), r.maxRSSKB>>10, r.code, lines, mdEscape(tail(strings.ReplaceAll(first, dir+"/", ""), 160))))
+				r.wall.Seconds(), r.maxRSSKB>>10, r.code, nWarn, nNote, lines, mdEscape(tail(strings.ReplaceAll(first, dir+"/", ""), 160))))
 			t.Logf("generated in %v", genTime.Round(time.Millisecond))
 		})
 	}
@@ -306,8 +306,9 @@ func TestHostileEvidence(t *testing.T) {
 
 // checkCounts asserts that what stderr shows of each file's problems adds
 // up to the counts in the case manifest: the lines printed in full plus the
-// numbers of the "N more … not shown" lines.
-func checkCounts(t *testing.T, casePath, stderr string) {
+// numbers of the "N more … not shown" lines. It returns the manifest's
+// totals of warnings and notes.
+func checkCounts(t *testing.T, casePath, stderr string) (warnings, notes uint64) {
 	t.Helper()
 	manifests, _ := filepath.Glob(filepath.Join(casePath, "seg-*", "manifest.json"))
 	if len(manifests) != 1 {
@@ -337,6 +338,8 @@ func checkCounts(t *testing.T, casePath, stderr string) {
 		}
 	}
 	for _, e := range m.Evidence {
+		warnings += e.ErrorCount
+		notes += e.NoteCount
 		if got := shown["warning "+e.Path]; got != e.ErrorCount {
 			t.Errorf("%s: stderr accounts for %d warnings, the manifest counts %d", filepath.Base(e.Path), got, e.ErrorCount)
 		}
@@ -344,6 +347,7 @@ func checkCounts(t *testing.T, casePath, stderr string) {
 			t.Errorf("%s: stderr accounts for %d notes, the manifest counts %d", filepath.Base(e.Path), got, e.NoteCount)
 		}
 	}
+	return warnings, notes
 }
 
 func mdEscape(s string) string {
