@@ -39,6 +39,7 @@ type Table struct {
 	index  map[string]*column
 	flows  *flowView
 	dns    *dnsView
+	scan   *ScanCheck // checks fixed-width columns during a scan (CheckWhileScanning)
 }
 
 type column struct {
@@ -339,7 +340,7 @@ func (t *Table) lookup(name string, typ Type) (*column, error) {
 	if partCount(c.typ, c.enc) == 0 {
 		return nil, t.errorf("column %q has type %s, encoding %s: %w", name, c.typ, c.enc, ErrUnsupported)
 	}
-	if !c.checked && c.err == nil {
+	if !c.checked && c.err == nil && !t.scan.take(c) {
 		if errs := t.checkColumn(c, false); len(errs) > 0 {
 			c.err = errs[0]
 		} else {

@@ -310,19 +310,29 @@ func aggregate(ctx context.Context, c *flowstore.Case, opts *Options, aggs []*st
 			if err != nil {
 				return err
 			}
+			// Filter and aggregate a chunk at a time, so that the columns
+			// both read are still cached and the selection stays small,
+			// and checksum each chunk then, not in a pass of its own;
+			// nothing is printed unless every column's checksum holds.
+			sc := t.CheckWhileScanning()
 			cols, err := FlowColumns(t, need)
+			if err == nil {
+				for lo := 0; lo < cols.N && err == nil; lo += flowChunk {
+					hi := min(lo+flowChunk, cols.N)
+					sel = selectFlows(cols, opts, lo, hi, sel[:0])
+					for _, a := range flowAggs {
+						if err = a.AddFlows(cols, sel); err != nil {
+							break
+						}
+					}
+					sc.Through(hi)
+				}
+			}
+			if ferr := sc.Finish(); err == nil {
+				err = ferr
+			}
 			if err != nil {
 				return err
-			}
-			// Filter and aggregate a chunk at a time, so that the columns
-			// both read are still cached and the selection stays small.
-			for lo := 0; lo < cols.N; lo += flowChunk {
-				sel = selectFlows(cols, opts, lo, min(lo+flowChunk, cols.N), sel[:0])
-				for _, a := range flowAggs {
-					if err := a.AddFlows(cols, sel); err != nil {
-						return err
-					}
-				}
 			}
 		}
 		if len(dnsAggs) > 0 {
