@@ -9,7 +9,7 @@
 # into one file (the flows repeat; their distribution over addresses and
 # ports is that of the synthetic network). spotctl ingests that nfcapd file,
 # so both tools work on exactly the same records. Every timed command runs
-# RUNS times on one core (taskset -c 0, GOMAXPROCS=1) after a warm-up, and
+# RUNS times on one core (taskset -c $CORE, default 0; GOMAXPROCS=1) after a warm-up, and
 # the best wall time is kept. Needs nfdump, nfpcapd and taskset; about 3 GB
 # of free disk in WORKDIR.
 set -euo pipefail
@@ -52,7 +52,7 @@ best() {
 	local b="" t
 	"$@" >/dev/null 2>&1 || true
 	for _ in $(seq 1 "$runs"); do
-		/usr/bin/time -f %e -o "$work/time" env GOMAXPROCS=1 taskset -c 0 "$@" >/dev/null 2>&1 || true
+		/usr/bin/time -f %e -o "$work/time" env GOMAXPROCS=1 taskset -c "${CORE:-0}" "$@" >/dev/null 2>&1 || true
 		t=$(tail -1 "$work/time")
 		if [ -z "$b" ] || awk -v a="$t" -v b="$b" 'BEGIN{exit !(a<b)}'; then b=$t; fi
 	done
