@@ -236,6 +236,7 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	warn := func(msg string) { say(decode.Warning, msg) }
 	plog := newProblemLog(say)
+	read := map[string]uint64{} // packets, datagrams or records read, by kind of evidence
 	for i, path := range files {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -246,6 +247,7 @@ func Run(ctx context.Context, opts *Options) error {
 		current.Store(nil)
 		if ev != nil {
 			doneBytes.Add(fileMan.Size)
+			read[ev.Kind] += fileMan.Packets
 		}
 		man.Evidence = append(man.Evidence, fileMan)
 		if err != nil {
@@ -290,12 +292,22 @@ func Run(ctx context.Context, opts *Options) error {
 	}
 	committed = true
 	if !opts.Quiet {
-		var pk uint64
-		for _, e := range man.Evidence {
-			pk += e.Packets
+		// Say what was read in the evidence's own unit: a packet count for
+		// an nfcapd file would be a record count under a wrong name.
+		var what []string
+		for _, k := range []struct{ kind, unit string }{
+			{input.KindCapture, "packets"}, {input.KindNetFlow, "export datagrams"},
+			{input.KindNfcapd, "nfcapd records"}, {input.KindFlowLog, "log records"},
+		} {
+			if n, ok := read[k.kind]; ok {
+				what = append(what, fmt.Sprintf("%d %s", n, k.unit))
+			}
 		}
-		fmt.Fprintf(ios.ErrOut, "ingested %d file(s), %d packets: %d flows, %d DNS messages → %s (segment %d)\n",
-			usable, pk, flows.Load(), msgs.Load(), textsafe.Terminal(opts.Case), man.Segment)
+		if len(what) == 0 {
+			what = []string{"0 packets"}
+		}
+		fmt.Fprintf(ios.ErrOut, "ingested %d file(s), %s: %d flows, %d DNS messages → %s (segment %d)\n",
+			usable, strings.Join(what, ", "), flows.Load(), msgs.Load(), textsafe.Terminal(opts.Case), man.Segment)
 		if plog.notes > 0 {
 			fmt.Fprintf(ios.ErrOut, "%d note(s) on malformed traffic in the evidence (kept as far as it decoded; the case manifest lists the first of each file)\n", plog.notes)
 		}
