@@ -85,6 +85,10 @@ SPOTCTL_CPUPROFILE  write a Go CPU profile of the run to this file (go tool ppro
   tsv     tab-separated with a header; tabs, newlines and backslashes escaped.
   --fields a,b,c selects and orders fields; --no-header drops the header.
 
+Whole tables for DuckDB, pandas or Spark: spotctl export CASE --parquet DIR
+(also --csv DIR, --jsonl DIR): one file per table and UTC hour, Hive-style
+directories, the same columns as the JSON output (docs/export.md).
+
 Evidence (detected by content, never by file name; each may be gzip- or
 zstd-compressed; docs/formats.md):
   pcap (microsecond and nanosecond, both byte orders), pcapng (several sections
