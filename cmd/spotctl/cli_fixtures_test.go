@@ -30,6 +30,8 @@ import (
 //	stdin.case    tiny.pcap ingested from standard input (its evidence path
 //	              is "-", so tables that show it do not depend on $WORK)
 //	cut.pcap      tiny.pcap without its last 10 bytes (partial evidence)
+//	notes.pcap    tiny.pcap and a datagram to port 53 that is not DNS (a note)
+//	notes.case    notes.pcap ingested from standard input
 //	garbage.bin   bytes that are no evidence format
 //	netflow.csv   four flows as nfdump -o csv writes them (exporter fields)
 //	netflow.case  netflow.csv ingested
@@ -81,6 +83,7 @@ func buildFixtures(dir string) error {
 	tiny := tinyPcap()
 	files := map[string][]byte{
 		"tiny.pcap":    tiny,
+		"notes.pcap":   withNotDNS(tiny),
 		"cut.pcap":     tiny[:len(tiny)-10],
 		"changed.pcap": tiny,
 		"garbage.bin":  bytes.Repeat([]byte("not evidence\x00\x01\x02\x03"), 64),
@@ -106,6 +109,9 @@ func buildFixtures(dir string) error {
 		{nil, []string{"ingest", "-q", p("netflow.csv"), "-o", p("netflow.case")}},
 		{nil, []string{"ingest", "-q", p("changed.pcap"), "-o", p("changed.case")}},
 		{nil, []string{"ingest", "-q", p("tiny.pcap"), "-o", p("corrupt.case")}},
+		// From standard input, so that the evidence path ("-") and the
+		// table's column widths do not depend on the temp directory.
+		{withNotDNS(tiny), []string{"ingest", "-q", "-", "-o", p("notes.case")}}, // notes: exit 0
 	}
 	for _, s := range steps {
 		if err := spotctl(s.stdin, s.args...); err != nil {
@@ -144,6 +150,20 @@ flows,bytes,packets,avg_bps,avg_pps,avg_bpp
 
 // tinyPcap builds a classic little-endian microsecond pcap of a few
 // hand-made packets from 2026-03-02T09:00:00Z.
+// withNotDNS appends to a pcap one UDP datagram to port 53 whose payload
+// is not DNS: ingest keeps it as a flow and records a note (exit 0).
+func withNotDNS(pcap []byte) []byte {
+	src, dst := netip.MustParseAddr("10.20.1.7"), netip.MustParseAddr("10.0.0.53")
+	frame := ether(0x0800, ipv4(src, dst, 17, udp(40100, 53, []byte("\x13\x37 not a DNS header"))))
+	rec := make([]byte, 16)
+	ts := time.Date(2026, 3, 2, 9, 0, 7, 0, time.UTC)
+	binary.LittleEndian.PutUint32(rec[0:], uint32(ts.Unix()))
+	binary.LittleEndian.PutUint32(rec[8:], uint32(len(frame)))
+	binary.LittleEndian.PutUint32(rec[12:], uint32(len(frame)))
+	out := append(append([]byte(nil), pcap...), rec...)
+	return append(out, frame...)
+}
+
 func tinyPcap() []byte {
 	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	client := netip.MustParseAddr("10.0.0.5")

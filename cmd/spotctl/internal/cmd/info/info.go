@@ -75,6 +75,7 @@ type Summary struct {
 	Evidence      []Evidence  `json:"evidence"`
 	FlowsPerHour  []HourCount `json:"flows_per_hour"`
 	Problems      uint64      `json:"problems"`
+	Notes         uint64      `json:"note_count"`
 }
 
 // Evidence is one evidence file of the case.
@@ -92,6 +93,10 @@ type Evidence struct {
 	Last        string                    `json:"last,omitempty"`
 	ErrorCount  uint64                    `json:"error_count"`
 	Errors      []flowstore.EvidenceError `json:"errors"`
+	// Notes are malformed traffic the file recorded intact (not-DNS on
+	// port 53, inconsistent fragments): not problems of the evidence.
+	NoteCount uint64                    `json:"note_count"`
+	Notes     []flowstore.EvidenceError `json:"notes"`
 }
 
 // HourCount is the number of flows whose first packet falls in one hour.
@@ -137,7 +142,7 @@ func Summarize(c *flowstore.Case, name string) (*Summary, error) {
 		for i, e := range m.Evidence {
 			ev := Evidence{Segment: seg.Number, Index: i, Path: e.Path, Size: e.Size, SHA256: e.SHA256,
 				Format: e.Format, Compression: e.Compression, LinkTypes: []string{}, Packets: e.Packets,
-				ErrorCount: e.ErrorCount, Errors: e.Errors}
+				ErrorCount: e.ErrorCount, Errors: e.Errors, NoteCount: e.NoteCount, Notes: e.Notes}
 			for _, lt := range e.LinkTypes {
 				ev.LinkTypes = append(ev.LinkTypes, report.LinkTypeName(lt))
 			}
@@ -147,7 +152,11 @@ func Summarize(c *flowstore.Case, name string) (*Summary, error) {
 			if ev.Errors == nil {
 				ev.Errors = []flowstore.EvidenceError{}
 			}
+			if ev.Notes == nil {
+				ev.Notes = []flowstore.EvidenceError{}
+			}
 			s.Problems += e.ErrorCount
+			s.Notes += e.NoteCount
 			s.Evidence = append(s.Evidence, ev)
 		}
 		t, err := seg.Flows()
@@ -236,6 +245,7 @@ func writeJSON(w io.Writer, s *Summary) error {
 	field("first", str(s.First))
 	field("last", str(s.Last))
 	field("problems", num(s.Problems))
+	field("note_count", num(s.Notes))
 	ev := []byte("[")
 	for i, e := range s.Evidence {
 		if i > 0 {
@@ -260,16 +270,11 @@ func writeJSON(w io.Writer, s *Summary) error {
 		ev = report.AppendJSONString(ev, e.First)
 		ev = append(ev, `,"last":`...)
 		ev = report.AppendJSONString(ev, e.Last)
-		ev = fmt.Appendf(ev, `,"error_count":%d,"errors":[`, e.ErrorCount)
-		for j, er := range e.Errors {
-			if j > 0 {
-				ev = append(ev, ',')
-			}
-			ev = fmt.Appendf(ev, `{"offset":%d,"message":`, er.Offset)
-			ev = report.AppendJSONString(ev, er.Message)
-			ev = append(ev, '}')
-		}
-		ev = append(ev, "]}"...)
+		ev = fmt.Appendf(ev, `,"error_count":%d,"errors":`, e.ErrorCount)
+		ev = appendEvidenceErrors(ev, e.Errors)
+		ev = fmt.Appendf(ev, `,"note_count":%d,"notes":`, e.NoteCount)
+		ev = appendEvidenceErrors(ev, e.Notes)
+		ev = append(ev, '}')
 	}
 	field("evidence", append(ev, ']'))
 	hs := []byte("[")
@@ -285,6 +290,20 @@ func writeJSON(w io.Writer, s *Summary) error {
 	return err
 }
 
+// appendEvidenceErrors appends a JSON array of {"offset": N, "message": "…"}.
+func appendEvidenceErrors(b []byte, es []flowstore.EvidenceError) []byte {
+	b = append(b, '[')
+	for j, er := range es {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = fmt.Appendf(b, `{"offset":%d,"message":`, er.Offset)
+		b = report.AppendJSONString(b, er.Message)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
 func printTable(w io.Writer, s *Summary) error {
 	safe := textsafe.Terminal
 	fmt.Fprintf(w, "case        %s (%s v%d, created by %s)\n", safe(s.Case), s.Format, s.FormatVersion, safe(s.CreatedBy))
@@ -294,13 +313,14 @@ func printTable(w io.Writer, s *Summary) error {
 	if s.First != "" {
 		fmt.Fprintf(w, "time span   %s .. %s\n", s.First, s.Last)
 	}
-	fmt.Fprintf(w, "problems    %d\n\nevidence\n", s.Problems)
+	fmt.Fprintf(w, "problems    %d\n", s.Problems)
+	fmt.Fprintf(w, "notes       %d (malformed traffic recorded intact; no exit code)\n\nevidence\n", s.Notes)
 	cols := []report.Column{
 		{Name: "seg", Kind: report.Uint}, {Name: "#", Kind: report.Uint}, {Name: "path", Kind: report.String},
 		{Name: "format", Kind: report.String}, {Name: "link_types", Kind: report.String},
 		{Name: "size", Kind: report.Uint}, {Name: "packets", Kind: report.Uint},
 		{Name: "first", Kind: report.String}, {Name: "last", Kind: report.String},
-		{Name: "errors", Kind: report.Uint}, {Name: "sha256", Kind: report.String},
+		{Name: "errors", Kind: report.Uint}, {Name: "notes", Kind: report.Uint}, {Name: "sha256", Kind: report.String},
 	}
 	tw := table.New(w, cols, table.Options{})
 	for _, e := range s.Evidence {
@@ -311,7 +331,7 @@ func printTable(w io.Writer, s *Summary) error {
 		tw.WriteRow([]report.Value{
 			{U: uint64(e.Segment)}, {U: uint64(e.Index)}, {S: e.Path}, {S: format},
 			{S: strings.Join(e.LinkTypes, ",")}, {U: uint64(e.Size)}, {U: e.Packets},
-			{S: shortTime(e.First)}, {S: shortTime(e.Last)}, {U: e.ErrorCount}, {S: e.SHA256},
+			{S: shortTime(e.First)}, {S: shortTime(e.Last)}, {U: e.ErrorCount}, {U: e.NoteCount}, {S: e.SHA256},
 		})
 	}
 	if err := tw.Flush(); err != nil {
@@ -320,6 +340,9 @@ func printTable(w io.Writer, s *Summary) error {
 	for _, e := range s.Evidence {
 		for _, er := range e.Errors {
 			fmt.Fprintf(w, "  problem in %s at offset %d: %s\n", safe(e.Path), er.Offset, safe(er.Message))
+		}
+		for _, er := range e.Notes {
+			fmt.Fprintf(w, "  note on %s at offset %d: %s\n", safe(e.Path), er.Offset, safe(er.Message))
 		}
 	}
 	if len(s.FlowsPerHour) == 0 {
