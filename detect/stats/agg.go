@@ -114,8 +114,8 @@ func (a *Aggregator) Spec() Spec { return a.spec }
 
 // Groups is the number of groups so far.
 func (a *Aggregator) Groups() int {
-	a.mergeFast()
-	return a.groups
+	a.finish()
+	return len(a.accs)
 }
 
 func maskWords(n int) (hi, lo uint64) {
@@ -237,8 +237,13 @@ func (a *Aggregator) AddFlows(c *filter.FlowColumns, sel []int32) error {
 	if a.spec.DNS() {
 		return fmt.Errorf("statistic %s counts DNS messages, not flows", a.spec.Name())
 	}
-	if a.fast.kind != fastNone && a.addFast(c, sel) {
-		return nil
+	if a.fast.kind != fastNone {
+		if a.addFast(c, sel) {
+			return nil
+		}
+		// IPv4 rows of this call go to the general table, so it may share
+		// groups with the fast one: finish must merge them.
+		a.fast.mixed = true
 	}
 	w := a.width
 	if len(a.bkeys) < 2*blockRows*w {
@@ -426,6 +431,10 @@ func (a *Aggregator) addHashed(k []uint64, h uint64, packets, bytes uint64, firs
 
 // finish lays the groups out densely (keys, accs) for ranking.
 func (a *Aggregator) finish() {
+	if a.fast.kind == fastAddr && !a.fast.mixed {
+		a.finishAddr()
+		return
+	}
 	a.mergeFast()
 	w, S := a.width, a.stride
 	a.keys, a.accs = a.keys[:0], a.accs[:0]

@@ -306,3 +306,43 @@ func TestNeedsSuffice(t *testing.T) {
 		}
 	}
 }
+
+// TestFastPathMixedAndRepeated adds a segment the fast loop takes and one
+// it cannot (a short column: the general table), whose groups overlap, and
+// calls Top twice with rows added in between.
+func TestFastPathMixedAndRepeated(t *testing.T) {
+	c := randomColumns(5, 4000)
+	short := *c
+	short.VLAN = short.VLAN[:10]
+	short.Exporter = short.Exporter[:10]
+	for _, s := range []string{"srcip", "exporter", "vlan", "ip", "dstport"} {
+		spec, err := ParseSpec(s, OrderBytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got [2][][]Row
+		for i, general := range []bool{false, true} {
+			a, _ := NewAggregator(spec)
+			if general {
+				a.fast.kind = fastNone
+			}
+			for _, in := range []*filter.FlowColumns{c, &short} {
+				if err := a.AddFlows(in, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			first := a.Top()
+			again := a.Top()
+			if !reflect.DeepEqual(first, again) {
+				t.Errorf("%s: a second Top differs", s)
+			}
+			if err := a.AddFlows(c, nil); err != nil {
+				t.Fatal(err)
+			}
+			got[i] = [][]Row{first, a.Top()}
+		}
+		if !reflect.DeepEqual(got[0], got[1]) {
+			t.Errorf("%s: fast and general paths differ when mixed or added to after Top", s)
+		}
+	}
+}

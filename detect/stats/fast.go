@@ -3,6 +3,7 @@ package stats
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
 
 	"github.com/spotctl/spotctl/decode/flow"
 	"github.com/spotctl/spotctl/detect/filter"
@@ -42,6 +43,10 @@ type fastState struct {
 	staged int        // rows in stage, across AddFlows calls
 	zero   acc        // the address 0 (0.0.0.0 and ::), which marks empty slots
 	m4     uint32
+	// mixed is set when some rows went through the general table although
+	// the spec has a fast loop (a segment with a short column): its groups
+	// may then overlap the fast ones and must be merged, not appended.
+	mixed bool
 }
 
 // v4Table is an open-addressing table of IPv4 keys; keys[s] == 0 marks an
@@ -343,6 +348,45 @@ func (t *v4Table) grow() {
 			s = (s + 1) & mask
 		}
 		t.keys[s], t.accs[s] = k, accs[j]
+	}
+}
+
+// finishAddr lays the groups out for ranking when the general table holds
+// only IPv6 groups, which no IPv4 key of the fast table can equal: both
+// are copied out as they are, without hashing the IPv4 groups into the
+// general table first. With millions of sources (a spoofed flood) that
+// table was most of the memory stats needed. Nothing is consumed, so Top
+// may be called again, and rows added after it.
+func (a *Aggregator) finishAddr() {
+	f := &a.fast
+	f.drain()
+	w, S := a.width, a.stride
+	n := a.groups + 1
+	for p := range f.parts {
+		n += f.parts[p].used
+	}
+	a.keys = slices.Grow(a.keys[:0], n*w)
+	a.accs = slices.Grow(a.accs[:0], n)
+	for j := 0; j+S <= len(a.tab); j += S {
+		if e := a.tab[j : j+S]; e[w] != 0 {
+			a.keys = append(a.keys, e[:w]...)
+			a.accs = append(a.accs, acc{flows: e[w], packets: e[w+1], bytes: e[w+2], first: int64(e[w+3]), last: int64(e[w+4])})
+		}
+	}
+	put := func(k uint32, e *acc) {
+		a.keys = append(a.keys, 0, 0xffff<<32|uint64(k)) // one address part, no bin: the whole key
+		a.accs = append(a.accs, *e)
+	}
+	if f.zero.flows != 0 {
+		put(0, &f.zero)
+	}
+	for p := range f.parts {
+		t := &f.parts[p]
+		for s, k := range t.keys {
+			if k != 0 {
+				put(k, &t.accs[s])
+			}
+		}
 	}
 }
 

@@ -116,12 +116,12 @@ func (a *Aggregator) Top() []Row {
 	order := a.spec.Order
 	a.finish()
 	var gs []int32
-	for g := 0; g < a.groups; g++ {
+	for g := range len(a.accs) {
 		if a.spec.Post == nil || a.spec.Post.match(a, g) {
 			gs = append(gs, int32(g))
 		}
 	}
-	metric := make([]uint64, a.groups)
+	metric := make([]uint64, len(a.accs))
 	for _, g := range gs {
 		metric[g] = a.metric(int(g), order)
 	}
