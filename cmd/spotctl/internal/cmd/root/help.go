@@ -70,6 +70,8 @@ Examples:
 NO_COLOR            spotctl prints no colour (it prints none today either)
 TZ                  does not change any output: machine formats are always UTC
 SPOTCTL_CPUPROFILE  write a Go CPU profile of the run to this file (go tool pprof)
+GOMEMLIMIT          replaces the soft limit of the Go heap that ingest (320 MiB)
+                    and stats (512 MiB) set; it is soft: nothing fails at it
 `,
 	},
 	{

@@ -5,6 +5,8 @@ package stats
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -190,8 +192,20 @@ func parseBin(s string) (time.Duration, error) {
 	return d, nil
 }
 
+// statsMemoryLimit is the Go heap's soft limit during stats (GOMEMLIMIT
+// overrides it). Group tables grow by doubling; with millions of groups
+// (a flood from spoofed sources) the garbage of each growth would otherwise
+// double the resident size: with 3 M two-field groups the limit took peak
+// RSS from 1.8 to 1.1 GB for 30 % more time. Ordinary cases stay far below
+// it and never notice. A soft limit never fails an allocation.
+const statsMemoryLimit = 512 << 20
+
 // Run aggregates and prints every statistic.
 func Run(ctx context.Context, opts *Options) error {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		prev := debug.SetMemoryLimit(statsMemoryLimit)
+		defer debug.SetMemoryLimit(prev)
+	}
 	format, err := opts.Output.Resolve(opts.IO)
 	if err != nil {
 		return err
