@@ -15,9 +15,12 @@ import (
 // word key per row: a port, protocol or flags value indexes a dense array
 // directly, and an IPv4 address (masked) probes a table of 32-bit keys
 // whose slots fit the L2 cache, with the totals in a parallel array. Rows
-// the fast loop cannot key (IPv6 addresses) go through the general table,
-// and both are merged into it before ranking, so the result does not depend
-// on the path a row took.
+// the fast loop cannot key (IPv6 addresses) go through the general table.
+// Before ranking, the small fields' totals are merged into the general
+// table; the IPv4 groups, which no IPv6 group can equal, are appended to
+// it as they are (unless a segment went the general way: then they are
+// merged too). Either way the result does not depend on the path a row
+// took (TestFastPathEqualsGeneral, TestFastPathMixedAndRepeated).
 
 // fastKind says which specialised loop serves a spec.
 type fastKind uint8
@@ -95,9 +98,10 @@ func (a *Aggregator) planFast() {
 	}
 }
 
-// fastColumns returns the key column(s) of the fast loop for c: the
-// either-side fields give two. ok is false when a column the loop reads is
-// shorter than N (a sparse column), which the general path handles.
+// addFast adds the rows of c with the specialised loop (an either-side
+// field adds each row twice). It returns false, having added nothing, when
+// a column the loop reads is shorter than N (a sparse column): the general
+// path takes those rows.
 func (a *Aggregator) addFast(c *filter.FlowColumns, sel []int32) bool {
 	n := c.N
 	if len(c.First) < n || len(c.Last) < n || len(c.Packets) < n || len(c.Bytes) < n {
