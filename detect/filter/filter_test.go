@@ -578,3 +578,24 @@ func TestSelectMatchesRows(t *testing.T) {
 		}
 	}
 }
+
+// TestRegression_QnameTwoTrailingDots is the fuzzer's find (FuzzCompile,
+// corpus entry b5d8b8810be8cdf1): "qname '000000..'" normalized to
+// "qname = 000000.", which normalized again to "qname = 000000", a
+// different term. The normal form now keeps the second dot.
+func TestRegression_QnameTwoTrailingDots(t *testing.T) {
+	f, err := Compile("qnAme '000000..'", DNS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Compile(f.String(), DNS)
+	if err != nil || g.String() != f.String() {
+		t.Fatalf("normal form %q reparses to %v (%v)", f.String(), g, err)
+	}
+	for name, want := range map[string]bool{"000000..": true, "000000.": false, "000000": false} {
+		m := flow.DNSMessage{QName: name}
+		if f.MatchDNS(&m) != want || g.MatchDNS(&m) != want {
+			t.Errorf("qname %q: match %v and %v, want %v", name, f.MatchDNS(&m), g.MatchDNS(&m), want)
+		}
+	}
+}

@@ -77,6 +77,9 @@ func FuzzCompile(f *testing.F) {
 			if !slices.Equal(sel, want) {
 				t.Fatalf("%q: Select %v, row by row %v", src, sel, want)
 			}
+			if got := flt.Select(cols.Keep(flt.Needs()), nil); !slices.Equal(got, want) {
+				t.Fatalf("%q: with only the columns Needs names, Select %v, with all %v", src, got, want)
+			}
 			flt.MatchResult(Result{Score: math.Inf(-1), Kind: "beacon"})
 			for i := range msgs {
 				flt.MatchDNS(&msgs[i])

@@ -950,7 +950,14 @@ func (p *parser) qnameTerm(kwTok token) *node {
 	}
 	t := p.value("a domain name")
 	s := strings.ToLower(strings.TrimSuffix(t.text, "."))
-	return &node{op: nLeaf, leaf: &leaf{test: tkStrEq, fields: []field{fQName}, s: s, text: "qname = " + quoteIfNeeded(s)}}
+	// One trailing dot is dropped on both sides of the comparison; a name
+	// that still ends in one (written with two) keeps its extra dot in the
+	// normal form, so that parsing the normal form gives the same term.
+	shown := s
+	if strings.HasSuffix(s, ".") {
+		shown += "."
+	}
+	return &node{op: nLeaf, leaf: &leaf{test: tkStrEq, fields: []field{fQName}, s: s, text: "qname = " + quoteIfNeeded(shown)}}
 }
 
 func (p *parser) scoreTerm(kwTok token) *node {
