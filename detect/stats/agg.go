@@ -261,7 +261,7 @@ func (a *Aggregator) AddFlows(c *filter.FlowColumns, sel []int32) error {
 		a.sink ^= sink
 		for j := 0; j < n; j++ {
 			p := &pend[j]
-			a.addHashed(a.bkeys[j*w:j*w+w], p.h, p.packets, p.bytes, p.first, p.last)
+			a.addHashed(a.bkeys[j*w:j*w+w], p.h, acc{1, p.packets, p.bytes, p.first, p.last})
 		}
 		n = 0
 	}
@@ -401,17 +401,19 @@ func hashKey(k []uint64) uint64 {
 // bytes, first, last), so a row costs one probe into one cache line or
 // two; flows == 0 marks an empty entry.
 func (a *Aggregator) add(packets, bytes uint64, first, last int64) {
-	a.addHashed(a.key, hashKey(a.key), packets, bytes, first, last)
+	a.addHashed(a.key, hashKey(a.key), acc{1, packets, bytes, first, last})
 }
 
-func (a *Aggregator) addHashed(k []uint64, h uint64, packets, bytes uint64, first, last int64) {
+// addHashed adds the totals t (one row's, or a group's from the fast
+// loops) under key k with hash h.
+func (a *Aggregator) addHashed(k []uint64, h uint64, t acc) {
 	w, S := a.width, a.stride
 	mask := uint64(len(a.tab)/S - 1)
 	for j := h & mask; ; j = (j + 1) & mask {
 		e := a.tab[int(j)*S : int(j)*S+S]
 		if e[w] == 0 {
 			copy(e, k)
-			e[w], e[w+1], e[w+2], e[w+3], e[w+4] = 1, packets, bytes, uint64(first), uint64(last)
+			e[w], e[w+1], e[w+2], e[w+3], e[w+4] = t.flows, t.packets, t.bytes, uint64(t.first), uint64(t.last)
 			a.groups++
 			if 2*a.groups > len(a.tab)/S {
 				a.grow()
@@ -419,11 +421,11 @@ func (a *Aggregator) addHashed(k []uint64, h uint64, packets, bytes uint64, firs
 			return
 		}
 		if equalKey(e[:w], k) {
-			e[w]++
-			e[w+1] += packets
-			e[w+2] += bytes
-			e[w+3] = uint64(min(int64(e[w+3]), first))
-			e[w+4] = uint64(max(int64(e[w+4]), last))
+			e[w] += t.flows
+			e[w+1] += t.packets
+			e[w+2] += t.bytes
+			e[w+3] = uint64(min(int64(e[w+3]), t.first))
+			e[w+4] = uint64(max(int64(e[w+4]), t.last))
 			return
 		}
 	}
@@ -436,15 +438,18 @@ func (a *Aggregator) finish() {
 		return
 	}
 	a.mergeFast()
-	w, S := a.width, a.stride
 	a.keys, a.accs = a.keys[:0], a.accs[:0]
+	a.appendTable()
+}
+
+// appendTable appends the general table's groups to keys and accs.
+func (a *Aggregator) appendTable() {
+	w, S := a.width, a.stride
 	for j := 0; j+S <= len(a.tab); j += S {
-		e := a.tab[j : j+S]
-		if e[w] == 0 {
-			continue
+		if e := a.tab[j : j+S]; e[w] != 0 {
+			a.keys = append(a.keys, e[:w]...)
+			a.accs = append(a.accs, acc{flows: e[w], packets: e[w+1], bytes: e[w+2], first: int64(e[w+3]), last: int64(e[w+4])})
 		}
-		a.keys = append(a.keys, e[:w]...)
-		a.accs = append(a.accs, acc{flows: e[w], packets: e[w+1], bytes: e[w+2], first: int64(e[w+3]), last: int64(e[w+4])})
 	}
 }
 

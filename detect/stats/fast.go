@@ -364,31 +364,34 @@ func (t *v4Table) grow() {
 func (a *Aggregator) finishAddr() {
 	f := &a.fast
 	f.drain()
-	w, S := a.width, a.stride
 	n := a.groups + 1
 	for p := range f.parts {
 		n += f.parts[p].used
 	}
-	a.keys = slices.Grow(a.keys[:0], n*w)
+	a.keys = slices.Grow(a.keys[:0], n*a.width)
 	a.accs = slices.Grow(a.accs[:0], n)
-	for j := 0; j+S <= len(a.tab); j += S {
-		if e := a.tab[j : j+S]; e[w] != 0 {
-			a.keys = append(a.keys, e[:w]...)
-			a.accs = append(a.accs, acc{flows: e[w], packets: e[w+1], bytes: e[w+2], first: int64(e[w+3]), last: int64(e[w+4])})
-		}
-	}
-	put := func(k uint32, e *acc) {
-		a.keys = append(a.keys, 0, 0xffff<<32|uint64(k)) // one address part, no bin: the whole key
+	a.appendTable()
+	f.eachV4(func(k uint32, e *acc) {
+		hi, lo := v4Words(k)
+		a.keys = append(a.keys, hi, lo) // one address part, no bin: the whole key
 		a.accs = append(a.accs, *e)
-	}
+	})
+}
+
+// v4Words are the general table's key words of an IPv4 address:
+// ::ffff:a.b.c.d as two big-endian words.
+func v4Words(k uint32) (hi, lo uint64) { return 0, 0xffff<<32 | uint64(k) }
+
+// eachV4 calls fn with every IPv4 group of the fast tables (drained).
+func (f *fastState) eachV4(fn func(k uint32, e *acc)) {
 	if f.zero.flows != 0 {
-		put(0, &f.zero)
+		fn(0, &f.zero)
 	}
 	for p := range f.parts {
 		t := &f.parts[p]
 		for s, k := range t.keys {
 			if k != 0 {
-				put(k, &t.accs[s])
+				fn(k, &t.accs[s])
 			}
 		}
 	}
@@ -406,59 +409,17 @@ func (a *Aggregator) mergeFast() {
 		for v := range f.dense {
 			if e := &f.dense[v]; e.flows != 0 {
 				a.key[a.parts[0].off] = uint64(v)
-				a.merge(*e)
-				*e = acc{}
+				a.addHashed(a.key, hashKey(a.key), *e)
 			}
 		}
+		f.dense = nil
 	case fastAddr:
 		f.drain()
-		put := func(k uint32, e *acc) {
-			if e.flows == 0 {
-				return
-			}
+		f.eachV4(func(k uint32, e *acc) {
 			off := a.parts[0].off
-			a.key[off], a.key[off+1] = 0, 0xffff<<32|uint64(k)
-			a.merge(*e)
-			*e = acc{}
-		}
-		put(0, &f.zero)
-		for p := range f.parts {
-			t := &f.parts[p]
-			for s, k := range t.keys {
-				if k != 0 {
-					put(k, &t.accs[s])
-					t.keys[s] = 0
-				}
-			}
-			t.used = 0
-		}
-	}
-}
-
-// merge adds the totals e under a.key.
-func (a *Aggregator) merge(e acc) {
-	w, S := a.width, a.stride
-	k := a.key
-	h := hashKey(k)
-	mask := uint64(len(a.tab)/S - 1)
-	for j := h & mask; ; j = (j + 1) & mask {
-		en := a.tab[int(j)*S : int(j)*S+S]
-		if en[w] == 0 {
-			copy(en, k)
-			en[w], en[w+1], en[w+2], en[w+3], en[w+4] = e.flows, e.packets, e.bytes, uint64(e.first), uint64(e.last)
-			a.groups++
-			if 2*a.groups > len(a.tab)/S {
-				a.grow()
-			}
-			return
-		}
-		if equalKey(en[:w], k) {
-			en[w] += e.flows
-			en[w+1] += e.packets
-			en[w+2] += e.bytes
-			en[w+3] = uint64(min(int64(en[w+3]), e.first))
-			en[w+4] = uint64(max(int64(en[w+4]), e.last))
-			return
-		}
+			a.key[off], a.key[off+1] = v4Words(k)
+			a.addHashed(a.key, hashKey(a.key), *e)
+		})
+		*f = fastState{kind: f.kind, m4: f.m4, mixed: f.mixed}
 	}
 }

@@ -49,22 +49,23 @@ type fieldInfo struct {
 	addr   bool
 	either bool
 	str    bool
+	need   filter.Need // the flow columns the field reads (none for DNS fields)
 }
 
 var fields = [...]fieldInfo{
-	SrcIP:    {name: "srcip", column: "src_ip", addr: true},
-	DstIP:    {name: "dstip", column: "dst_ip", addr: true},
-	IP:       {name: "ip", column: "ip", addr: true, either: true},
-	SrcPort:  {name: "srcport", column: "src_port"},
-	DstPort:  {name: "dstport", column: "dst_port"},
-	Port:     {name: "port", column: "port", either: true},
-	Proto:    {name: "proto", column: "proto"},
-	Flags:    {name: "flags", column: "tcp_flags"},
-	SrcAS:    {name: "srcas", column: "src_as"},
-	DstAS:    {name: "dstas", column: "dst_as"},
-	AS:       {name: "as", column: "as", either: true},
-	VLAN:     {name: "vlan", column: "vlan"},
-	Exporter: {name: "exporter", column: "exporter", addr: true},
+	SrcIP:    {name: "srcip", column: "src_ip", addr: true, need: filter.NeedSrc},
+	DstIP:    {name: "dstip", column: "dst_ip", addr: true, need: filter.NeedDst},
+	IP:       {name: "ip", column: "ip", addr: true, either: true, need: filter.NeedSrc | filter.NeedDst},
+	SrcPort:  {name: "srcport", column: "src_port", need: filter.NeedSrcPort},
+	DstPort:  {name: "dstport", column: "dst_port", need: filter.NeedDstPort},
+	Port:     {name: "port", column: "port", either: true, need: filter.NeedSrcPort | filter.NeedDstPort},
+	Proto:    {name: "proto", column: "proto", need: filter.NeedProto},
+	Flags:    {name: "flags", column: "tcp_flags", need: filter.NeedTCPFlags},
+	SrcAS:    {name: "srcas", column: "src_as", need: filter.NeedSrcAS},
+	DstAS:    {name: "dstas", column: "dst_as", need: filter.NeedDstAS},
+	AS:       {name: "as", column: "as", either: true, need: filter.NeedSrcAS | filter.NeedDstAS},
+	VLAN:     {name: "vlan", column: "vlan", need: filter.NeedVLAN},
+	Exporter: {name: "exporter", column: "exporter", addr: true, need: filter.NeedExporter},
 	QName:    {name: "qname", column: "qname", dns: true, str: true},
 	Domain:   {name: "domain", column: "domain", dns: true, str: true},
 	Client:   {name: "client", column: "client_ip", dns: true, addr: true},
@@ -276,34 +277,7 @@ func (s *Spec) validate() error {
 func (s Spec) Needs() filter.Need {
 	n := filter.NeedFirst | filter.NeedLast | filter.NeedPackets | filter.NeedBytes
 	for _, p := range s.Parts {
-		switch p.Field {
-		case SrcIP:
-			n |= filter.NeedSrc
-		case DstIP:
-			n |= filter.NeedDst
-		case IP:
-			n |= filter.NeedSrc | filter.NeedDst
-		case SrcPort:
-			n |= filter.NeedSrcPort
-		case DstPort:
-			n |= filter.NeedDstPort
-		case Port:
-			n |= filter.NeedSrcPort | filter.NeedDstPort
-		case Proto:
-			n |= filter.NeedProto
-		case Flags:
-			n |= filter.NeedTCPFlags
-		case SrcAS:
-			n |= filter.NeedSrcAS
-		case DstAS:
-			n |= filter.NeedDstAS
-		case AS:
-			n |= filter.NeedSrcAS | filter.NeedDstAS
-		case VLAN:
-			n |= filter.NeedVLAN
-		case Exporter:
-			n |= filter.NeedExporter
-		}
+		n |= fields[p.Field].need
 	}
 	return n
 }
