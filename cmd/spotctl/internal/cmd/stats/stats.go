@@ -428,108 +428,45 @@ func selectDNS(t *flowstore.Table, cols *stats.DNSColumns, opts *Options, sel []
 func FlowColumns(t *flowstore.Table, need filter.Need) (*filter.FlowColumns, error) {
 	c := &filter.FlowColumns{N: t.Rows()}
 	var errs []error
-	i64 := func(dst *[]int64, name string) {
-		v, err := flowstore.Optional(t.Int64(name))
-		*dst = v
-		errs = append(errs, err)
-	}
-	u64 := func(dst *[]uint64, name string) {
-		v, err := flowstore.Optional(t.Uint64(name))
-		*dst = v
-		errs = append(errs, err)
-	}
-	u32 := func(dst *[]uint32, name string) {
-		v, err := flowstore.Optional(t.Uint32(name))
-		*dst = v
-		errs = append(errs, err)
-	}
-	u16 := func(dst *[]uint16, name string) {
-		v, err := flowstore.Optional(t.Uint16(name))
-		*dst = v
-		errs = append(errs, err)
-	}
-	u8 := func(dst *[]uint8, name string) {
-		v, err := flowstore.Optional(t.Uint8(name))
-		*dst = v
-		errs = append(errs, err)
-	}
-	addr := func(dst *[]flow.Addr, name string) {
-		v, err := flowstore.Optional(t.Addr(name))
-		*dst = v
-		errs = append(errs, err)
-	}
-	if need.Has(filter.NeedFirst) {
-		i64(&c.First, flowstore.ColFirst)
-	}
-	if need.Has(filter.NeedLast) {
-		i64(&c.Last, flowstore.ColLast)
-	}
-	if need.Has(filter.NeedSrc) {
-		addr(&c.Src, flowstore.ColSrcIP)
-	}
-	if need.Has(filter.NeedDst) {
-		addr(&c.Dst, flowstore.ColDstIP)
-	}
-	if need.Has(filter.NeedSrcPort) {
-		u16(&c.SrcPort, flowstore.ColSrcPort)
-	}
-	if need.Has(filter.NeedDstPort) {
-		u16(&c.DstPort, flowstore.ColDstPort)
-	}
-	if need.Has(filter.NeedProto) {
-		u8(&c.Proto, flowstore.ColProto)
-	}
-	if need.Has(filter.NeedTCPFlags) {
-		u8(&c.TCPFlags, flowstore.ColTCPFlags)
-	}
-	if need.Has(filter.NeedToS) {
-		u8(&c.ToS, flowstore.ColToS)
-	}
-	if need.Has(filter.NeedVLAN) {
-		u16(&c.VLAN, flowstore.ColVLAN)
-	}
-	if need.Has(filter.NeedPackets) {
-		u64(&c.Packets, flowstore.ColPackets)
-	}
-	if need.Has(filter.NeedBytes) {
-		u64(&c.Bytes, flowstore.ColBytes)
-	}
-	if need.Has(filter.NeedOutPackets) {
-		u64(&c.OutPackets, flowstore.ColOutPackets)
-	}
-	if need.Has(filter.NeedOutBytes) {
-		u64(&c.OutBytes, flowstore.ColOutBytes)
-	}
-	if need.Has(filter.NeedExporter) {
-		addr(&c.Exporter, flowstore.ColExporter)
-	}
-	if need.Has(filter.NeedNextHop) {
-		addr(&c.NextHop, flowstore.ColNextHop)
-	}
-	if need.Has(filter.NeedSrcAS) {
-		u32(&c.SrcAS, flowstore.ColSrcAS)
-	}
-	if need.Has(filter.NeedDstAS) {
-		u32(&c.DstAS, flowstore.ColDstAS)
-	}
-	if need.Has(filter.NeedInIf) {
-		u32(&c.InIf, flowstore.ColInIf)
-	}
-	if need.Has(filter.NeedOutIf) {
-		u32(&c.OutIf, flowstore.ColOutIf)
-	}
-	if need.Has(filter.NeedSrcMask) {
-		u8(&c.SrcMask, flowstore.ColSrcMask)
-	}
-	if need.Has(filter.NeedDstMask) {
-		u8(&c.DstMask, flowstore.ColDstMask)
-	}
+	loadColumn(&errs, need.Has(filter.NeedFirst), &c.First, t.Int64, flowstore.ColFirst)
+	loadColumn(&errs, need.Has(filter.NeedLast), &c.Last, t.Int64, flowstore.ColLast)
+	loadColumn(&errs, need.Has(filter.NeedSrc), &c.Src, t.Addr, flowstore.ColSrcIP)
+	loadColumn(&errs, need.Has(filter.NeedDst), &c.Dst, t.Addr, flowstore.ColDstIP)
+	loadColumn(&errs, need.Has(filter.NeedSrcPort), &c.SrcPort, t.Uint16, flowstore.ColSrcPort)
+	loadColumn(&errs, need.Has(filter.NeedDstPort), &c.DstPort, t.Uint16, flowstore.ColDstPort)
+	loadColumn(&errs, need.Has(filter.NeedProto), &c.Proto, t.Uint8, flowstore.ColProto)
+	loadColumn(&errs, need.Has(filter.NeedTCPFlags), &c.TCPFlags, t.Uint8, flowstore.ColTCPFlags)
+	loadColumn(&errs, need.Has(filter.NeedToS), &c.ToS, t.Uint8, flowstore.ColToS)
+	loadColumn(&errs, need.Has(filter.NeedVLAN), &c.VLAN, t.Uint16, flowstore.ColVLAN)
+	loadColumn(&errs, need.Has(filter.NeedPackets), &c.Packets, t.Uint64, flowstore.ColPackets)
+	loadColumn(&errs, need.Has(filter.NeedBytes), &c.Bytes, t.Uint64, flowstore.ColBytes)
+	loadColumn(&errs, need.Has(filter.NeedOutPackets), &c.OutPackets, t.Uint64, flowstore.ColOutPackets)
+	loadColumn(&errs, need.Has(filter.NeedOutBytes), &c.OutBytes, t.Uint64, flowstore.ColOutBytes)
+	loadColumn(&errs, need.Has(filter.NeedExporter), &c.Exporter, t.Addr, flowstore.ColExporter)
+	loadColumn(&errs, need.Has(filter.NeedNextHop), &c.NextHop, t.Addr, flowstore.ColNextHop)
+	loadColumn(&errs, need.Has(filter.NeedSrcAS), &c.SrcAS, t.Uint32, flowstore.ColSrcAS)
+	loadColumn(&errs, need.Has(filter.NeedDstAS), &c.DstAS, t.Uint32, flowstore.ColDstAS)
+	loadColumn(&errs, need.Has(filter.NeedInIf), &c.InIf, t.Uint32, flowstore.ColInIf)
+	loadColumn(&errs, need.Has(filter.NeedOutIf), &c.OutIf, t.Uint32, flowstore.ColOutIf)
+	loadColumn(&errs, need.Has(filter.NeedSrcMask), &c.SrcMask, t.Uint8, flowstore.ColSrcMask)
+	loadColumn(&errs, need.Has(filter.NeedDstMask), &c.DstMask, t.Uint8, flowstore.ColDstMask)
 	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
 	}
 	return c, nil
+}
+
+// loadColumn sets *dst to the column name when want is set (nil when the
+// segment left the sparse column out) and records the accessor's error.
+func loadColumn[T any](errs *[]error, want bool, dst *[]T, get func(string) ([]T, error), name string) {
+	if !want {
+		return
+	}
+	v, err := flowstore.Optional(get(name))
+	*dst = v
+	*errs = append(*errs, err)
 }
 
 // DNSColumns views a DNS table as stats columns.
