@@ -568,8 +568,11 @@ func (p *parser) comparator() cmpOp {
 	return opEQ
 }
 
-// parseNumber reads an unsigned number: decimal or 0x hex, with an optional
-// k/m/g/t suffix multiplying by 10^3, 10^6, 10^9, 10^12.
+// ParseNumber reads a number as the filter language writes it (and
+// stats' -P, so that both agree): unsigned, decimal or 0x hex, with an
+// optional k/m/g/t suffix multiplying by 10^3, 10^6, 10^9, 10^12.
+func ParseNumber(s string) (uint64, error) { return parseNumber(s) }
+
 func parseNumber(s string) (uint64, error) {
 	mult := uint64(1)
 	hex := len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')

@@ -346,3 +346,34 @@ func TestFastPathMixedAndRepeated(t *testing.T) {
 		}
 	}
 }
+
+// TestPostNumbersAsFilter: -P reads numbers as the filter language does
+// ("010" is ten, not octal eight; 1k is 1000).
+func TestPostNumbersAsFilter(t *testing.T) {
+	c := &filter.FlowColumns{N: 10, First: make([]int64, 10), Last: make([]int64, 10),
+		DstPort: make([]uint16, 10), Packets: make([]uint64, 10), Bytes: make([]uint64, 10)}
+	for i := range c.Bytes {
+		c.Bytes[i] = 100
+	}
+	for _, tc := range []struct {
+		post string
+		want int
+	}{{"flows = 010", 1}, {"flows = 8", 0}, {"bytes = 1k", 1}, {"bytes > 0x3e8", 0}} {
+		spec, _ := ParseSpec("dstport", OrderFlows)
+		p, err := ParsePost(tc.post, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec.Post = p
+		a, _ := NewAggregator(spec)
+		if err := a.AddFlows(c, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(a.Top()); got != tc.want {
+			t.Errorf("-P %q: %d groups, want %d", tc.post, got, tc.want)
+		}
+	}
+	if _, err := ParsePost("bytes > 1x", Spec{Parts: []Part{{Field: DstPort}}}); err == nil {
+		t.Error("-P accepted 1x")
+	}
+}

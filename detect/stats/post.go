@@ -3,10 +3,10 @@ package stats
 import (
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/spotctl/spotctl/decode/flow"
+	"github.com/spotctl/spotctl/detect/filter"
 )
 
 // Post is a compiled post-aggregation filter (nfdump's -P): it keeps the
@@ -321,33 +321,13 @@ func (p *postParser) term() postFn {
 	return func(a *Aggregator, g int) bool { return op.test(a.keys[g*a.width+off], n) }
 }
 
-// parseNumber reads a decimal or 0x number with an optional k/M/G/T
-// suffix (powers of 1000, as nfdump).
+// parseNumber reads a number as the filter language does (filter.ParseNumber).
 func parseNumber(s string) (uint64, error) {
-	mul := uint64(1)
-	if n := len(s); n > 1 {
-		switch s[n-1] {
-		case 'k', 'K':
-			mul = 1e3
-		case 'm', 'M':
-			mul = 1e6
-		case 'g', 'G':
-			mul = 1e9
-		case 't', 'T':
-			mul = 1e12
-		}
-		if mul != 1 {
-			s = s[:n-1]
-		}
-	}
-	v, err := strconv.ParseUint(s, 0, 64)
+	v, err := filter.ParseNumber(s)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a number", s)
+		return 0, fmt.Errorf("%q: %w", s, err)
 	}
-	if v > ^uint64(0)/mul {
-		return 0, fmt.Errorf("%q%s overflows", s, "")
-	}
-	return v * mul, nil
+	return v, nil
 }
 
 func protoNumber(s string) (uint64, error) {
