@@ -83,28 +83,12 @@ func AppendJSONValue(b []byte, k Kind, v Value) []byte {
 	switch k {
 	case String:
 		return AppendJSONString(b, v.S)
-	case Int:
-		return strconv.AppendInt(b, v.I, 10)
-	case Uint:
-		return strconv.AppendUint(b, v.U, 10)
-	case Float:
-		return strconv.AppendFloat(b, v.F, 'g', -1, 64)
-	case Bool:
-		return strconv.AppendBool(b, v.B)
-	case Time:
+	case Int, Uint, Float, Bool:
+		return AppendText(b, k, v)
+	case Time, IP, OptIP:
+		// Their text needs no escaping (digits, punctuation, hex).
 		b = append(b, '"')
-		b = AppendTime(b, v.I)
-		return append(b, '"')
-	case IP:
-		b = append(b, '"')
-		b = v.P.Netip().AppendTo(b)
-		return append(b, '"')
-	case OptIP:
-		if v.P == (flow.Addr{}) {
-			return append(b, `""`...)
-		}
-		b = append(b, '"')
-		b = v.P.Netip().AppendTo(b)
+		b = AppendText(b, k, v)
 		return append(b, '"')
 	case Answers:
 		b = append(b, '[')
