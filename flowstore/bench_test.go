@@ -150,13 +150,7 @@ func benchCase(b *testing.B, n int) string {
 // 50 ms for 10M rows with a warm page cache. FLOWSTORE_BENCH_ROWS
 // overrides the row count.
 func BenchmarkReopenScan(b *testing.B) {
-	n := 10_000_000
-	if s := os.Getenv("FLOWSTORE_BENCH_ROWS"); s != "" {
-		var err error
-		if n, err = strconv.Atoi(s); err != nil {
-			b.Fatal(err)
-		}
-	}
+	n := benchRows(b)
 	dir := benchCase(b, n)
 	var wantBytes uint64
 	for i := 0; i < n; i++ {
@@ -200,10 +194,7 @@ func BenchmarkReopenScan(b *testing.B) {
 // stays open, columns are already verified and mapped, so this is the
 // steady-state cost of a scan (memory bandwidth only).
 func BenchmarkScanOpen(b *testing.B) {
-	n := 10_000_000
-	if s := os.Getenv("FLOWSTORE_BENCH_ROWS"); s != "" {
-		n, _ = strconv.Atoi(s)
-	}
+	n := benchRows(b)
 	c, err := Open(benchCase(b, n))
 	if err != nil {
 		b.Fatal(err)
@@ -263,4 +254,17 @@ func BenchmarkFlowAt(b *testing.B) {
 			_ = sink
 		})
 	}
+}
+
+// benchRows is the row count of the benchmark case: 10 M, or
+// FLOWSTORE_BENCH_ROWS.
+func benchRows(b *testing.B) int {
+	n := 10_000_000
+	if s := os.Getenv("FLOWSTORE_BENCH_ROWS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return n
 }

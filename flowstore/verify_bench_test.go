@@ -1,8 +1,6 @@
 package flowstore
 
 import (
-	"os"
-	"strconv"
 	"testing"
 
 	"github.com/spotctl/spotctl/decode/flow"
@@ -40,13 +38,7 @@ func BenchmarkCRC32C(b *testing.B) {
 }
 
 func BenchmarkCheckAllFlowColumns(b *testing.B) {
-	n := 10_000_000
-	if s := os.Getenv("FLOWSTORE_BENCH_ROWS"); s != "" {
-		var err error
-		if n, err = strconv.Atoi(s); err != nil {
-			b.Fatal(err)
-		}
-	}
+	n := benchRows(b)
 	dir := benchCase(b, n)
 	var size int64
 	b.ResetTimer()
