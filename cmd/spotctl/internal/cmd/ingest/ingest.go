@@ -333,11 +333,13 @@ func readOne(pipe *evidence.Pipeline, path string, idx uint32, opts *Options, wa
 	if abs, err := filepath.Abs(path); err == nil && path != "-" {
 		em.Path = abs
 	}
-	note := func(off int64, msg string) {
+	// Only the listed problems are formatted: a flood of them costs a
+	// count each, not a message.
+	note := func(off int64, err error) {
 		*problems++
 		em.ErrorCount++
 		if len(em.Errors) < maxListedErrors {
-			em.Errors = append(em.Errors, flowstore.EvidenceError{Offset: off, Message: msg})
+			em.Errors = append(em.Errors, flowstore.EvidenceError{Offset: off, Message: err.Error()})
 		}
 	}
 	var ev *input.Evidence
@@ -351,7 +353,7 @@ func readOne(pipe *evidence.Pipeline, path string, idx uint32, opts *Options, wa
 	}
 	if err != nil {
 		warn(err.Error())
-		note(-1, err.Error())
+		note(-1, err)
 		return nil, em, err
 	}
 	defer ev.Close()
@@ -368,7 +370,7 @@ func readOne(pipe *evidence.Pipeline, path string, idx uint32, opts *Options, wa
 			}
 			return nil
 		}
-		note(e.Offset, e.Err.Error())
+		note(e.Offset, e.Err)
 		if opts.Strict {
 			return e
 		}
@@ -383,13 +385,13 @@ func readOne(pipe *evidence.Pipeline, path string, idx uint32, opts *Options, wa
 	if ferr != nil {
 		msg := fmt.Sprintf("%s: %v", path, ferr)
 		warn(msg)
-		note(-1, ferr.Error())
+		note(-1, ferr)
 	}
 	if rerr != nil {
 		var de *decode.Error
 		if !errors.As(rerr, &de) { // not already reported through onErr
 			warn(rerr.Error())
-			note(-1, rerr.Error())
+			note(-1, rerr)
 		}
 		return ev, em, rerr
 	}
